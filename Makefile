@@ -1,0 +1,46 @@
+# Tidemark. `make run` runs the demo, `make test` runs every test.
+SHELL := /bin/bash
+GO    ?= go
+BIN   := $(CURDIR)/bin
+INFLUXD := $(BIN)/influxd
+TIDEMARK := $(BIN)/tidemark
+export TIDEMARK_INFLUXD := $(INFLUXD)
+
+.PHONY: all build run test test-go fuzz-short check-configs vet influxd plugins clean bench
+
+all: build
+
+build:
+	$(GO) build -o $(TIDEMARK) ./cmd/tidemark
+
+# influxd 1.8.10 is built from the Go module proxy once and cached in ./bin.
+influxd: $(INFLUXD)
+$(INFLUXD):
+	mkdir -p $(BIN)
+	GOBIN=$(BIN) GOFLAGS=-buildvcs=false $(GO) install github.com/influxdata/influxdb/cmd/influxd@v1.8.10
+
+run: build influxd plugins
+	$(TIDEMARK) demo -c configs/demo.toml --influxd $(INFLUXD)
+
+plugins:
+	@true
+
+check-configs: build
+	@for f in configs/*.toml; do echo "check $$f"; $(TIDEMARK) check -c $$f || exit 1; done
+
+vet:
+	$(GO) vet ./...
+
+test: influxd plugins check-configs vet test-go fuzz-short
+
+test-go:
+	$(GO) test -count=1 -timeout 20m ./...
+
+fuzz-short:
+	@true
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./host/...
+
+clean:
+	rm -rf $(BIN) var
