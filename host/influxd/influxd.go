@@ -83,6 +83,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 
 	cmd := exec.Command(opts.Binary, "run", "-config", confPath)
 	cmd.Dir = dataDir
+	dieWithParent(cmd)
 	cmd.Stdout = opts.Log
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
