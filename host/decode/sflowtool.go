@@ -1,0 +1,177 @@
+package decode
+
+import (
+	"bytes"
+	"net/netip"
+
+	"github.com/tidemark/tidemark/host/record"
+)
+
+// sflowtool field kinds.
+type sfKind uint8
+
+const (
+	sfInt sfKind = iota // %d / %u / PRIu64
+	sfHex               // 0x%04x, 0x%02x
+	sfMAC               // 12 hex digits
+	sfIP                // dotted quad or IPv6, optional "IP: " prefix, "-" = none
+)
+
+type sfField struct {
+	name string
+	kind sfKind
+}
+
+// Column layouts of `sflowtool -l` (writeFlowLine / writeCountersLine),
+// after the leading "FLOW"/"CNTR" tag.
+var (
+	sfFlowFields = []sfField{
+		{"agent_ip", sfIP}, {"input_port", sfInt}, {"output_port", sfInt},
+		{"src_mac", sfMAC}, {"dst_mac", sfMAC}, {"eth_type", sfHex},
+		{"in_vlan", sfInt}, {"out_vlan", sfInt},
+		{"src_ip", sfIP}, {"dst_ip", sfIP}, {"ip_protocol", sfInt}, {"ip_tos", sfHex},
+		{"ip_ttl", sfInt}, {"src_port", sfInt}, {"dst_port", sfInt}, {"tcp_flags", sfHex},
+		{"packet_size", sfInt}, {"ip_size", sfInt}, {"sampling_rate", sfInt},
+	}
+	sfCntrFields = []sfField{
+		{"agent_ip", sfIP}, {"if_index", sfInt}, {"if_type", sfInt}, {"if_speed", sfInt},
+		{"if_direction", sfInt}, {"if_status", sfInt},
+		{"if_in_octets", sfInt}, {"if_in_ucast_pkts", sfInt}, {"if_in_multicast_pkts", sfInt},
+		{"if_in_broadcast_pkts", sfInt}, {"if_in_discards", sfInt}, {"if_in_errors", sfInt},
+		{"if_in_unknown_protos", sfInt},
+		{"if_out_octets", sfInt}, {"if_out_ucast_pkts", sfInt}, {"if_out_multicast_pkts", sfInt},
+		{"if_out_broadcast_pkts", sfInt}, {"if_out_discards", sfInt}, {"if_out_errors", sfInt},
+		{"if_promiscuous_mode", sfInt},
+	}
+)
+
+// SflowtoolSchema returns the fixed schema of the sflowtool decoder: "type"
+// then the FLOW fields, then the CNTR fields not already present.
+func SflowtoolSchema() *record.Schema {
+	return newSflowtool().schema.Clone()
+}
+
+type sflowtool struct {
+	schema *record.Schema
+	typ    int
+	flow   []int // slot per sfFlowFields entry
+	cntr   []int // slot per sfCntrFields entry
+}
+
+func newSflowtool() *sflowtool {
+	d := &sflowtool{schema: &record.Schema{}}
+	d.typ, _ = d.schema.Add("type", record.String)
+	add := func(fs []sfField) []int {
+		slots := make([]int, len(fs))
+		for i, f := range fs {
+			k := record.Number
+			if f.kind == sfIP {
+				k = record.String
+			}
+			slots[i], _ = d.schema.Add(f.name, k) // names are unique per kind by construction
+		}
+		return slots
+	}
+	d.flow = add(sfFlowFields)
+	d.cntr = add(sfCntrFields)
+	return d
+}
+
+func (d *sflowtool) Schema() *record.Schema { return d.schema }
+func (d *sflowtool) HasTime() bool          { return false }
+
+var (
+	tagFlow  = []byte("FLOW")
+	tagCntr  = []byte("CNTR")
+	ipPrefix = []byte("IP: ")
+)
+
+func (d *sflowtool) Decode(msg []byte, row *record.Row) *record.Error {
+	line := trimEOL(msg)
+	if len(bytes.TrimSpace(line)) == 0 {
+		return record.Errorf(ReasonEmpty, "empty line")
+	}
+	comma := bytes.IndexByte(line, ',')
+	if comma < 0 {
+		return record.Errorf(ReasonColumns, "no comma: %q is not an sflowtool line", truncate(line))
+	}
+	tag := line[:comma]
+	var fields []sfField
+	var slots []int
+	switch {
+	case bytes.Equal(tag, tagFlow):
+		fields, slots = sfFlowFields, d.flow
+	case bytes.Equal(tag, tagCntr):
+		fields, slots = sfCntrFields, d.cntr
+	default:
+		return record.Errorf(ReasonColumns, "column 0 (type): want FLOW or CNTR, got %q", truncate(tag))
+	}
+	row.Str[d.typ] = tag
+	rest := line[comma+1:]
+	for i, f := range fields {
+		var val []byte
+		if i == len(fields)-1 {
+			if j := bytes.IndexByte(rest, ','); j >= 0 {
+				return record.Errorf(ReasonColumns, "%s line has more than %d columns", tag, len(fields)+1)
+			}
+			val = rest
+		} else {
+			j := bytes.IndexByte(rest, ',')
+			if j < 0 {
+				return record.Errorf(ReasonColumns, "%s line has %d columns, want %d", tag, i+2, len(fields)+1)
+			}
+			val, rest = rest[:j], rest[j+1:]
+		}
+		slot := slots[i]
+		switch f.kind {
+		case sfInt:
+			n, ok := parseInt(val)
+			if !ok {
+				u, uok := parseUint(val) // PRIu64 counters past 2^63
+				if !uok {
+					return colErr(ReasonNumber, i+1, f.name, "not an integer", val)
+				}
+				row.Num[slot] = float64(u)
+				continue
+			}
+			row.Num[slot] = float64(n)
+		case sfHex:
+			n, ok := parseHex(val)
+			if !ok {
+				return colErr(ReasonNumber, i+1, f.name, "not a hex number", val)
+			}
+			row.Num[slot] = n
+		case sfMAC:
+			n, ok := parseMAC(val)
+			if !ok {
+				return colErr(ReasonMAC, i+1, f.name, "not a MAC address", val)
+			}
+			row.Num[slot] = n
+		case sfIP:
+			ip, ok := parseIPField(val)
+			if !ok {
+				return colErr(ReasonIP, i+1, f.name, "not an IP address", val)
+			}
+			row.Str[slot] = ip
+		}
+	}
+	return nil
+}
+
+// parseIPField strips the "IP: " prefix old sflowtool versions print before
+// src_ip, maps "-" (sflowtool's "no address", e.g. a non-IP frame) to empty,
+// and checks the rest is an IPv4 or IPv6 address (full or compressed form).
+// The text is kept as printed, aliasing the message.
+func parseIPField(b []byte) ([]byte, bool) {
+	b = bytes.TrimPrefix(b, ipPrefix)
+	if len(b) == 1 && b[0] == '-' {
+		return nil, true
+	}
+	if len(b) == 0 || bytes.IndexByte(b, '%') >= 0 { // a zone would make ParseAddr allocate
+		return nil, false
+	}
+	if _, err := netip.ParseAddr(unsafeString(b)); err != nil {
+		return nil, false
+	}
+	return b, true
+}
