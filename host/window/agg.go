@@ -1,0 +1,74 @@
+package window
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// funcs lists the aggregate functions in the order "did you mean" prefers
+// on a tie.
+var funcs = []string{"sum", "count", "min", "max", "avg", "count_distinct", "product", "first", "last", "percentile"}
+
+// ValidateAgg reports whether fn names an aggregate function; an unknown
+// name gets the closest known one as a hint.
+func ValidateAgg(fn string) error {
+	best, bestDist := "", math.MaxInt
+	for _, f := range funcs {
+		if f == fn {
+			return nil
+		}
+		if d := levenshtein(fn, f); d < bestDist {
+			best, bestDist = f, d
+		}
+	}
+	// A hint further away than half the name is noise.
+	if bestDist <= max(2, len(fn)/2) {
+		return fmt.Errorf("unknown function %q (did you mean %q?)", fn, best)
+	}
+	return fmt.Errorf("unknown function %q (known: %s)", fn, strings.Join(funcs, ", "))
+}
+
+// DefaultName is the output field name of fn over field: sum_bytes, count,
+// distinct_src_ip, p95_packet_size. A fractional percent keeps its digits
+// with "_" for the point (p99_9_rtt) so the name stays a plain identifier.
+func DefaultName(fn, field string, q float64) string {
+	switch fn {
+	case "count":
+		if field == "" {
+			return "count"
+		}
+		return "count_" + field
+	case "count_distinct":
+		return "distinct_" + field
+	case "percentile":
+		pct := math.Round(q*100*1e6) / 1e6
+		return "p" + strings.ReplaceAll(strconv.FormatFloat(pct, 'f', -1, 64), ".", "_") + "_" + field
+	}
+	return fn + "_" + field
+}
+
+// FieldIsInt says whether fn's output is written as an integer field.
+func FieldIsInt(fn string) bool { return fn == "count" || fn == "count_distinct" }
+
+// levenshtein is the edit distance between a and b (bytes; names are ASCII).
+func levenshtein(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
