@@ -39,9 +39,9 @@ func TestLineProtocolSkips(t *testing.T) {
 		TagNames:    []string{"k"},
 		FieldNames:  []string{"v"},
 		Points: []Point{
-			{Tags: []string{""}, Values: []float64{1}},                                // empty tag value: tag left out
-			{Tags: []string{"x"}, Values: []float64{math.NaN()}},                      // no writable field: no line
-			{Tags: []string{"y"}, Values: []float64{2}, Present: []bool{false}},       // absent: no line
+			{Tags: []string{""}, Values: []float64{1}},                                  // empty tag value: tag left out
+			{Tags: []string{"x"}, Values: []float64{math.NaN()}},                        // no writable field: no line
+			{Tags: []string{"y"}, Values: []float64{2}, Present: []bool{false}},         // absent: no line
 			{Tags: []string{"new\nline"}, Values: []float64{-3}, Present: []bool{true}}, // newline escaped
 		},
 	}
