@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/tidemark/tidemark/host/record"
 )
@@ -106,7 +107,7 @@ func (c *compiler) fold(v value, pos int, inputs ...value) (value, *CompileError
 			return constBool(b), nil
 		}
 	}
-	return value{}, c.errf(pos, "%s", rerr.Msg)
+	return value{}, c.errf(pos, "%s", strings.TrimPrefix(rerr.Msg, c.ctx+": "))
 }
 
 func (c *compiler) compile(n node) (value, *CompileError) {

@@ -44,10 +44,8 @@ func (l ErrorList) Unwrap() []error {
 // suggest returns the candidate closest to name by edit distance, or "" if
 // none is close enough to be a plausible typo.
 func suggest(name string, candidates []string) string {
-	best, bestD := "", len(name)/3+2
-	if bestD > 3 {
-		bestD = 3
-	}
+	// Allow one edit in short names, two from 5 bytes, three from 10.
+	best, bestD := "", min(1+len(name)/5, 3)+1
 	for _, c := range candidates {
 		if c == name {
 			continue

@@ -141,10 +141,10 @@ func parseField(src string) (name string, namePos int, n node, cerr *CompileErro
 	return t.text, t.pos, n, nil
 }
 
-func (p *parser) enter() *CompileError {
+func (p *parser) enter(pos int) *CompileError {
 	p.depth++
 	if p.depth > maxDepth {
-		return &CompileError{Pos: p.peek().pos, Msg: fmt.Sprintf("expression nested more than %d levels deep", maxDepth)}
+		return &CompileError{Pos: pos, Msg: fmt.Sprintf("expression nested more than %d levels deep", maxDepth)}
 	}
 	return nil
 }
@@ -186,7 +186,7 @@ func (p *parser) and() (node, *CompileError) {
 func (p *parser) not() (node, *CompileError) {
 	if p.peek().kind == tNot {
 		op := p.next()
-		if err := p.enter(); err != nil {
+		if err := p.enter(op.pos); err != nil {
 			return nil, err
 		}
 		x, err := p.not()
@@ -279,7 +279,7 @@ func (p *parser) product() (node, *CompileError) {
 func (p *parser) unary() (node, *CompileError) {
 	if p.peek().kind == tMinus {
 		op := p.next()
-		if err := p.enter(); err != nil {
+		if err := p.enter(op.pos); err != nil {
 			return nil, err
 		}
 		x, err := p.unary()
@@ -306,7 +306,7 @@ func (p *parser) primary() (node, *CompileError) {
 			return &ident{pos: t.pos, name: t.text}, nil
 		}
 		p.next()
-		if err := p.enter(); err != nil {
+		if err := p.enter(t.pos); err != nil {
 			return nil, err
 		}
 		args, err := p.list(tRParen, ")")
@@ -316,7 +316,7 @@ func (p *parser) primary() (node, *CompileError) {
 		}
 		return &call{pos: t.pos, name: t.text, args: args}, nil
 	case tLParen:
-		if err := p.enter(); err != nil {
+		if err := p.enter(t.pos); err != nil {
 			return nil, err
 		}
 		x, err := p.or()
