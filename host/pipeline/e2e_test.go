@@ -146,9 +146,9 @@ func TestEndToEndSflowtool(t *testing.T) {
 		{3 * time.Second, flowLine("192.0.2.1", "198.51.100.1", 17, 50)},
 		{12 * time.Second, flowLine("192.0.2.3", "198.51.100.1", 6, 300)}, // watermark 7s
 		{4 * time.Second, flowLine("192.0.2.3", "198.51.100.1", 6, 400)},  // out of order, in time
-		{5 * time.Second, "FLOW,garbage"},                                  // malformed
-		{16 * time.Second, flowLine("192.0.2.1", "198.51.100.1", 6, 10)},   // watermark 11s: [0,10) closes
-		{5 * time.Second, flowLine("192.0.2.4", "198.51.100.1", 6, 999)},   // late
+		{5 * time.Second, "FLOW,garbage"},                                 // malformed
+		{16 * time.Second, flowLine("192.0.2.1", "198.51.100.1", 6, 10)},  // watermark 11s: [0,10) closes
+		{5 * time.Second, flowLine("192.0.2.4", "198.51.100.1", 6, 999)},  // late
 		{25 * time.Second, flowLine("192.0.2.2", "198.51.100.1", 17, 70) + "\n" +
 			"CNTR,10.0.0.1,3,6,1000000000,1,3,100,1,0,0,0,0,0,200,2,0,0,0,0,2"}, // two lines in one message; counters are not flows
 	}
