@@ -214,9 +214,9 @@ func (in *Instance) call(ctx context.Context, export string, input []byte, timeo
 		in.flagMu.Unlock()
 		if err != nil && fired {
 			if ctx.Err() != nil {
-				err = fmt.Errorf("%w: %w", ErrTimeout, ctx.Err())
+				err = &timeoutError{ctx.Err()}
 			} else {
-				err = fmt.Errorf("%w: %v", ErrTimeout, timeout)
+				err = &timeoutError{fmt.Errorf("deadline of %v passed", timeout)}
 			}
 		}
 	case deadlineCloseOnDone:
@@ -225,7 +225,7 @@ func (in *Instance) call(ctx context.Context, export string, input []byte, timeo
 		cancel()
 		var ee *sys.ExitError
 		if errors.As(err, &ee) && (ee.ExitCode() == sys.ExitCodeDeadlineExceeded || ee.ExitCode() == sys.ExitCodeContextCanceled) {
-			err = fmt.Errorf("%w: %w", ErrTimeout, err)
+			err = &timeoutError{fmt.Errorf("deadline of %v passed: %w", timeout, err)}
 		}
 	default:
 		err = fn.CallWithStack(ctx, stack)
@@ -246,6 +246,12 @@ func (in *Instance) call(ctx context.Context, export string, input []byte, timeo
 	return st, nil
 }
 
+// timeoutError marks an error caused by the deadline, before classify.
+type timeoutError struct{ err error }
+
+func (e *timeoutError) Error() string { return e.err.Error() }
+func (e *timeoutError) Unwrap() error { return e.err }
+
 // interrupt makes the guest trap at its next loop header or function entry.
 func (in *Instance) interrupt() {
 	in.flagMu.Lock()
@@ -259,11 +265,8 @@ func (in *Instance) interrupt() {
 func (in *Instance) classify(export string, err error) *CallError {
 	ce := &CallError{Instance: in.name, Func: export, Err: err, Output: lastLine(in.output.Bytes())}
 	switch {
-	case errors.Is(err, ErrTimeout):
+	case errors.As(err, new(*timeoutError)):
 		ce.Kind, ce.Err = ErrTimeout, errors.Unwrap(err)
-		if ce.Err == nil {
-			ce.Err = err
-		}
 	case in.memoryExhausted():
 		ce.Kind = ErrMemoryExhausted
 	default:

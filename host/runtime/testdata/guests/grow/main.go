@@ -8,6 +8,9 @@ var hold [][]byte
 
 //go:wasmexport tidemark_analyze
 func analyze(n int32) int32 {
+	if n == 0 { // an empty input is the "recreated instance works" probe
+		return 0
+	}
 	for {
 		b := make([]byte, 8<<20)
 		b[len(b)-1] = 1
