@@ -366,12 +366,12 @@ func (t *table) fold(k int, row *record.Row) {
 				st[1] = v
 			}
 		case opFirst:
-			if first || row.Time < int64(st[2]) {
-				st[1], st[2] = v, float64(row.Time)
+			if first || row.Time < timeOf(st[2]) {
+				st[1], st[2] = v, timeSlot(row.Time)
 			}
 		case opLast:
-			if first || row.Time >= int64(st[2]) {
-				st[1], st[2] = v, float64(row.Time)
+			if first || row.Time >= timeOf(st[2]) {
+				st[1], st[2] = v, timeSlot(row.Time)
 			}
 		}
 	}
@@ -382,6 +382,12 @@ func (t *table) fold(k int, row *record.Row) {
 		}
 	}
 }
+
+// timeSlot keeps an event time in a number slot bit for bit: as a float64
+// value, Unix nanoseconds would lose the last 8 bits.
+func timeSlot(t int64) float64 { return math.Float64frombits(uint64(t)) }
+
+func timeOf(slot float64) int64 { return int64(math.Float64bits(slot)) }
 
 // neumaier adds v to the compensated sum (s, c).
 func neumaier(s, c, v float64) (float64, float64) {
@@ -465,11 +471,11 @@ func (t *table) mergeKey(k int, o *table, ok int) error {
 				st[1] = ot[1]
 			}
 		case opFirst:
-			if first || ot[2] < st[2] {
+			if first || timeOf(ot[2]) < timeOf(st[2]) {
 				st[1], st[2] = ot[1], ot[2]
 			}
 		case opLast:
-			if first || ot[2] >= st[2] {
+			if first || timeOf(ot[2]) >= timeOf(st[2]) {
 				st[1], st[2] = ot[1], ot[2]
 			}
 		}

@@ -22,7 +22,8 @@
 // NaN: a NaN number is "no value". Value aggregates (sum, product, min,
 // max, avg, first, last, percentile, count_distinct of a number and
 // count(field) of a number) skip it; count() counts every row. An aggregate
-// that saw no value has Present false.
+// that saw no value has Present false. ±Inf are values, except for
+// percentile, whose sketch cannot hold them (they are left out).
 //
 // Percentile uses DDSketch with 1 % relative accuracy: the reported value v
 // for quantile q satisfies |v − x| ≤ 0.01·|x| where x is the exact value of
@@ -176,6 +177,9 @@ func (t *Tumbling) WindowStart(ts int64) int64 {
 	r := ts % t.size
 	if r < 0 {
 		r += t.size
+		if ts < math.MinInt64+r {
+			return math.MinInt64 // the aligned start is not representable
+		}
 	}
 	return ts - r
 }

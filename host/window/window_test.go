@@ -389,6 +389,9 @@ func TestWindowStart(t *testing.T) {
 		}
 	}
 	// Extreme times neither panic nor wrap around.
+	if got := tw.WindowStart(math.MinInt64); got != math.MinInt64 {
+		t.Errorf("WindowStart(MinInt64) = %d", got)
+	}
 	row := record.NewRow(testSchema)
 	row.Time = math.MaxInt64
 	if _, late := tw.Add(row); late {
