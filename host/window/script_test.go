@@ -41,8 +41,16 @@ type pendingPoint struct {
 	p     Point
 }
 
+// reporter is the part of testing.T the runner uses, so that the runner's
+// own test can check that it fails when it should.
+type reporter interface {
+	Helper()
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+}
+
 type script struct {
-	t      *testing.T
+	t      reporter
 	where  string // file:line of the directive being run
 	schema *record.Schema
 	cfg    Config
@@ -51,10 +59,10 @@ type script struct {
 	row    *record.Row
 }
 
-func runScript(t *testing.T, path string) {
+func runScript(t reporter, path string) {
 	f, err := os.Open(path)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v", err)
 	}
 	defer f.Close()
 	s := &script{t: t, inst: map[string]*scriptInstance{}, cur: "a"}
@@ -72,7 +80,7 @@ func runScript(t *testing.T, path string) {
 		s.run(words)
 	}
 	if err := sc.Err(); err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v", err)
 	}
 	s.where = path + ": end"
 	for name := range s.inst {
