@@ -108,33 +108,63 @@ func (d *sflowtool) Decode(msg []byte, row *record.Row) *record.Error {
 	}
 	row.Str[d.typ] = tag
 	rest := line[comma+1:]
+	last := len(fields) - 1
 	for i, f := range fields {
-		var val []byte
-		if i == len(fields)-1 {
-			if j := bytes.IndexByte(rest, ','); j >= 0 {
-				return record.Errorf(ReasonColumns, "%s line has more than %d columns", tag, len(fields)+1)
+		slot := slots[i]
+		// Integers (most columns) are parsed while looking for the comma;
+		// that one pass is about twice as fast as IndexByte then parseInt.
+		end := -1
+		if f.kind == sfInt {
+			j, neg, n := 0, false, int64(0)
+			if len(rest) > 0 && rest[0] == '-' {
+				neg, j = true, 1
 			}
-			val = rest
-		} else {
-			j := bytes.IndexByte(rest, ',')
-			if j < 0 {
+			digits := j
+			for j < len(rest) && j-digits < 18 {
+				c := rest[j] - '0'
+				if c > 9 {
+					break
+				}
+				n = n*10 + int64(c)
+				j++
+			}
+			if j > digits && (j == len(rest) || rest[j] == ',') {
+				if neg {
+					n = -n
+				}
+				row.Num[slot] = float64(n)
+				end = j
+			}
+		}
+		fast := end >= 0
+		if !fast {
+			end = bytes.IndexByte(rest, ',')
+			if end < 0 {
+				end = len(rest)
+			}
+		}
+		val := rest[:end]
+		if end == len(rest) {
+			if i != last {
 				return record.Errorf(ReasonColumns, "%s line has %d columns, want %d", tag, i+2, len(fields)+1)
 			}
-			val, rest = rest[:j], rest[j+1:]
+		} else {
+			if i == last {
+				return record.Errorf(ReasonColumns, "%s line has more than %d columns", tag, len(fields)+1)
+			}
+			rest = rest[end+1:]
 		}
-		slot := slots[i]
+		if fast {
+			continue
+		}
 		switch f.kind {
 		case sfInt:
-			n, ok := parseInt(val)
+			// PRIu64 counters past 2^63: a float64 holds them rounded
+			n, ok := parseBigUint(val)
 			if !ok {
-				u, uok := parseUint(val) // PRIu64 counters past 2^63
-				if !uok {
-					return colErr(ReasonNumber, i+1, f.name, "not an integer", val)
-				}
-				row.Num[slot] = float64(u)
-				continue
+				return colErr(ReasonNumber, i+1, f.name, "not an integer", val)
 			}
-			row.Num[slot] = float64(n)
+			row.Num[slot] = n
 		case sfHex:
 			n, ok := parseHex(val)
 			if !ok {
@@ -174,4 +204,20 @@ func parseIPField(b []byte) ([]byte, bool) {
 		return nil, false
 	}
 	return b, true
+}
+
+// parseBigUint parses a decimal integer of any length (rounded to float64).
+func parseBigUint(b []byte) (float64, bool) {
+	if u, ok := parseUint(b); ok {
+		return float64(u), true
+	}
+	if len(b) == 0 || len(b) > 400 {
+		return 0, false
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+	}
+	return parseNumber(b)
 }

@@ -107,7 +107,7 @@ func TestSflowtoolMalformed(t *testing.T) {
 		{"bad ip", "FLOW,10.0.0.1,3,5,00163e1a2b3c,0050569a0b0c,0x0800,100,200,192.0.2.300,198.51.100.20,6,0x00,64,44321,443,0x18,1514,1500,1024", ReasonIP, `column 9 (src_ip): not an IP address "192.0.2.300"`},
 		{"ip zone", "FLOW,fe80::1%eth0,3,5,00163e1a2b3c,0050569a0b0c,0x0800,100,200,192.0.2.1,198.51.100.20,6,0x00,64,44321,443,0x18,1514,1500,1024", ReasonIP, "agent_ip"},
 		{"bad cntr", "CNTR,10.0.0.2,7,6,fast,1,3,123456789012,1000,20,5,0,1,0,987654321,900,10,2,0,0,2", ReasonNumber, "if_speed"},
-		{"counter overflow", "CNTR,10.0.0.2,7,6,10000000000,1,3,18446744073709551616,1000,20,5,0,1,0,987654321,900,10,2,0,0,2", ReasonNumber, "if_in_octets"},
+		{"fraction", "CNTR,10.0.0.2,7,6,10000000000,1,3,1.5,1000,20,5,0,1,0,987654321,900,10,2,0,0,2", ReasonNumber, `column 7 (if_in_octets): not an integer "1.5"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
