@@ -11,10 +11,12 @@ import (
 	"github.com/tidemark/tidemark/host/runtime/runtimetest"
 )
 
+// newRuntime shares an on-disk compilation cache between test runs: the
+// test guests are 2 MB Go modules that take over a second each to compile.
 func newRuntime(t testing.TB, cfg runtime.Config) *runtime.Runtime {
 	t.Helper()
 	ctx := context.Background()
-	rt, err := runtime.New(ctx, cfg)
+	rt, err := runtime.New(ctx, cfg.WithCacheDir(runtimetest.CompilationCacheDir()))
 	if err != nil {
 		t.Fatal(err)
 	}

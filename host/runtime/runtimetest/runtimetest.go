@@ -26,6 +26,15 @@ func GuestsDir() string {
 	return filepath.Join(filepath.Dir(file), "..", "testdata", "guests")
 }
 
+// CompilationCacheDir is a wazero compilation cache shared by test runs.
+func CompilationCacheDir() string {
+	root, err := os.UserCacheDir()
+	if err != nil {
+		root = os.TempDir()
+	}
+	return filepath.Join(root, "tidemark-test-wazero")
+}
+
 // Guest returns the wasm of testdata/guests/<name>, built with the given
 // -ldflags (e.g. "-X main.version=2" to get a distinct module).
 func Guest(tb testing.TB, name string, ldflags string) []byte {
