@@ -21,7 +21,7 @@ import (
 // InfluxConfig configures the InfluxDB sink.
 type InfluxConfig struct {
 	URL, Token, Org, Bucket string        // Bucket "db/rp" for 1.8 (default rp "autogen"); Token "user:pass" or "" for 1.8
-	Retention               time.Duration // 0 = infinite; applied to the 1.8 retention policy
+	Retention               time.Duration // 0 = infinite; applied to the 1.x retention policy (2.x: only checked, a mismatch is logged)
 	BatchSize               int           // points per HTTP write, default 5000
 	Timeout                 time.Duration // per HTTP request, default 10s
 	MaxBackoff              time.Duration // cap of the retry backoff, default 30s
@@ -362,8 +362,18 @@ func (s *Influx) influxQL(ctx context.Context, db, q string) ([]map[string]any, 
 func (s *Influx) checkBucketV2(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
-	if _, err := s.client.BucketsAPI().FindBucketByName(ctx, s.cfg.Bucket); err != nil {
+	b, err := s.client.BucketsAPI().FindBucketByName(ctx, s.cfg.Bucket)
+	if err != nil {
 		return fmt.Errorf("sink: influxdb bucket %q (org %q): %w", s.cfg.Bucket, s.cfg.Org, err)
+	}
+	// A 2.x bucket belongs to its operator: report a retention mismatch, do not change it.
+	var every time.Duration
+	for _, r := range b.RetentionRules {
+		every = time.Duration(r.EverySeconds) * time.Second
+	}
+	if s.cfg.Retention > 0 && every != s.cfg.Retention {
+		s.cfg.Logger.Warn("influxdb bucket retention differs from configured retention; not changed",
+			"bucket", s.cfg.Bucket, "bucket_retention", every, "configured", s.cfg.Retention)
 	}
 	return nil
 }
