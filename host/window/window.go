@@ -13,9 +13,9 @@
 //     time wins; on equal times the earlier-arrived row wins for first and
 //     the later-arrived for last (Merge treats the receiver as earlier);
 //   - sum/avg/product of non-integers: float addition is not associative.
-//     Sums use Neumaier compensation, which makes the result the correctly
-//     rounded sum in practice but not by proof; sums and products of
-//     integers below 2^53 are exact and so order-free;
+//     Sums use Neumaier compensation, so a reordering rarely changes even
+//     the last bit, but it can; sums and products of integers below 2^53
+//     are exact and so order-free;
 //   - which keys land in "__overflow__" once MaxKeys is reached (the first
 //     MaxKeys keys to arrive keep their own point).
 //
@@ -27,10 +27,21 @@
 //
 // Percentile uses DDSketch with 1 % relative accuracy: the reported value v
 // for quantile q satisfies |v − x| ≤ 0.01·|x| where x is the exact value of
-// 0-based rank ⌊q·(n−1)⌋ in sorted order (no interpolation). At most 2048 bins are kept
-// per sign; past that the lowest bins collapse, which loses accuracy only on
-// the lowest quantiles of data spanning more than ~17 orders of magnitude.
-// See internal/distinct for the error of count_distinct.
+// 0-based rank ⌊q·(n−1)⌋ in sorted order (no interpolation). At most 2048
+// bins are kept per sign; past that the lowest bins collapse, which loses
+// accuracy only on the lowest quantiles of data spanning more than ~17
+// orders of magnitude.
+//
+// count_distinct is exact (a set of 64-bit MetroHash values; a collision
+// among n values has probability about n²/2⁶⁵, 2.7e-14 for n = 1000) up to
+// DistinctExact values, then a HyperLogLog sketch of precision 14: standard
+// error 0.8 %, worst of 10 trials about 2 % at 10⁵ and 10⁶ values.
+//
+// Memory: Ready forgets the windows it returns; a window holds at most
+// MaxKeys+1 keys. Per key and aggregate the state is a few float64s, except
+// count_distinct (up to DistinctExact hashes, then a 16 KiB sketch) and
+// percentile (one sketch per field, at most 2×2048 bins of 8 bytes). A
+// Result keeps that state for Merge until Release or until it is dropped.
 package window
 
 import (
