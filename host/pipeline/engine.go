@@ -64,6 +64,9 @@ type Pipe struct {
 	In, Filtered, Aggregated, Late, Failed atomic.Uint64
 	Errors                                 reasonCounter
 	WindowsWritten, PointsWritten          atomic.Uint64
+	// Mirrors of window state for readers on other goroutines, updated
+	// once per poll by the consumer.
+	openWindows, overflow atomic.Uint64
 }
 
 // NewEngine builds the hot path for a plan.
@@ -207,6 +210,8 @@ func (e *Engine) CloseIdle() {
 func (e *Engine) Ready() []Closed {
 	var out []Closed
 	for _, p := range e.pipes {
+		p.openWindows.Store(uint64(p.Win.Open()))
+		p.overflow.Store(p.Win.Overflowed())
 		for _, r := range p.Win.Ready() {
 			out = append(out, Closed{Pipe: p, Result: r})
 		}
