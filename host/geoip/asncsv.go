@@ -162,4 +162,3 @@ func (t *asnTable) lookup(ip netip.Addr, _ fn, out *result) error {
 	out.setASN(uint(asn), t.orgs[org])
 	return nil
 }
-
