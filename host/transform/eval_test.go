@@ -71,7 +71,7 @@ func TestEvalNumbers(t *testing.T) {
 		{"num(bytes > 1)", 1},
 		{"asn(geo_ip)", 15169},
 		{"asn(src_ip)", 0},
-		{"bytes > 1", 1},  // bools become 1/0 in a row
+		{"bytes > 1", 1}, // bools become 1/0 in a row
 		{"bytes < 1", 0},
 		{"true", 1},
 	}

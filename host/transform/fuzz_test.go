@@ -82,7 +82,7 @@ func fuzzRows(s *record.Schema) []*record.Row {
 	ordinary.Grow(s.Len())
 	hostile := record.NewRow(s)
 	for i := range hostile.Num {
-		hostile.Num[i] = []float64{0, -0.0, math.NaN(), math.Inf(1), math.MaxFloat64, -1e-300}[i%6]
+		hostile.Num[i] = []float64{0, math.Copysign(0, -1), math.NaN(), math.Inf(1), math.MaxFloat64, -1e-300}[i%6]
 		hostile.Str[i] = [][]byte{nil, []byte(""), []byte("\xff\xfe"), []byte("::"), []byte("1.2.3.4%x"), []byte("1e999")}[i%6]
 	}
 	small := &record.Row{Num: make([]float64, 3), Str: make([][]byte, 3)}
