@@ -91,6 +91,7 @@ type Stats struct {
 	StatusErrors    uint64 // guest returned a negative status (not a failure)
 	Skipped         uint64 // calls refused while backing off or parked
 	Reloads         uint64 // module replacements swapped in
+	ReloadFailures  uint64 // replacements dropped because the state did not carry over
 	Consecutive     int
 	Parked          bool
 	ModuleHash      string
@@ -208,10 +209,21 @@ func (s *Supervisor) failLocked(ctx context.Context, err error) {
 // the switch happens between two calls and no call is lost or repeated. It
 // also closes the circuit. On error the current instance keeps running.
 func (s *Supervisor) Replace(ctx context.Context, m *Module) error {
-	in, err := m.Instantiate(ctx, s.ic)
+	in, err := s.Prepare(ctx, m)
 	if err != nil {
 		return err
 	}
+	return s.Stage(ctx, in)
+}
+
+// Prepare instantiates m with this supervisor's instance config, for a
+// caller that stages several supervisors only once all prepared (Stage).
+func (s *Supervisor) Prepare(ctx context.Context, m *Module) (*Instance, error) {
+	return m.Instantiate(ctx, s.ic)
+}
+
+// Stage makes in (from Prepare) the instance the next Analyze switches to.
+func (s *Supervisor) Stage(ctx context.Context, in *Instance) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -223,6 +235,14 @@ func (s *Supervisor) Replace(ctx context.Context, m *Module) error {
 	}
 	s.pending = in
 	return nil
+}
+
+// Uses reports whether the supervisor runs or has staged an instance of m,
+// or may recreate one from it.
+func (s *Supervisor) Uses(m *Module) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.closed && (s.module == m || (s.pending != nil && s.pending.module == m))
 }
 
 // swapLocked switches to the staged instance, carrying the guest state over.
@@ -237,6 +257,7 @@ func (s *Supervisor) swapLocked(ctx context.Context) {
 		if err != nil {
 			// keep the old instance: a new module that cannot take the
 			// state over would start from scratch silently
+			s.stats.ReloadFailures++
 			s.module.rt.log.Error("hot reload: state transfer failed; keeping the old module", "instance", s.ic.Name, "module", s.module.hash, "new_module", next.module.hash, "err", err)
 			next.Close(ctx)
 			if old.broken != nil { // the old one broke while saving
