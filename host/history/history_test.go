@@ -23,7 +23,7 @@ var t0 = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 const step = 10 * time.Second
 
 // odd is a tag value that needs quoting in both line protocol and Flux.
-const odd = `we "ird" \ ${x}, a=b`
+const odd = `we "ird" \ ${x}, a=b/c.*`
 
 // writeWindows writes 5 windows of 3 series with the real sink; series "DE"
 // is missing from window 2, and its "avg" is NaN (not written) in window 3.
