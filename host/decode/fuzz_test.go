@@ -3,6 +3,7 @@ package decode
 import (
 	"encoding/json"
 	"math"
+	"net/netip"
 	"strconv"
 	"strings"
 	"testing"
@@ -50,6 +51,9 @@ func FuzzSflowtool(f *testing.F) {
 	s := d.Schema()
 	typ, _, _ := s.Lookup("type")
 	f.Fuzz(func(t *testing.T, msg []byte) {
+		if a, perr := netip.ParseAddr(string(msg)); isIPv4(msg) != (perr == nil && a.Is4()) {
+			t.Fatalf("isIPv4(%q) = %v, netip disagrees", msg, isIPv4(msg))
+		}
 		row, err := decodeTwice(t, d, msg)
 		if err != nil {
 			return

@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"net/netip"
 	"testing"
 )
 
@@ -145,6 +146,17 @@ func TestSflowtoolConfigErrors(t *testing.T) {
 		_, err := New(c.cfg)
 		if err == nil || !contains(err.Error(), c.want) {
 			t.Errorf("New(%+v) = %v, want error containing %q", c.cfg, err, c.want)
+		}
+	}
+}
+
+func TestIsIPv4MatchesNetip(t *testing.T) {
+	for _, s := range []string{"1.2.3.4", "0.0.0.0", "255.255.255.255", "256.1.1.1", "01.2.3.4", "1.2.3", "1.2.3.4.5",
+		"1..3.4", ".1.2.3", "1.2.3.", "1.2.3.4a", "1000.1.1.1", "10.0.0.10", "", "a.b.c.d", "1.2.3.04", "100.200.250.199"} {
+		_, err := netip.ParseAddr(s)
+		want := err == nil
+		if got := isIPv4([]byte(s)); got != want {
+			t.Errorf("isIPv4(%q) = %v, netip says %v", s, got, want)
 		}
 	}
 }

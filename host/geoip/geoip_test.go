@@ -366,3 +366,15 @@ func TestConcurrentLookups(t *testing.T) {
 		t.Errorf("Lookups() = %d, want %d", got, want)
 	}
 }
+
+// enricher mirrors the interface the transform package declares; DB must
+// satisfy it without importing transform.
+type enricher interface {
+	Country(ip netip.Addr) (string, bool)
+	City(ip netip.Addr) (string, bool)
+	ASN(ip netip.Addr) (uint32, bool)
+	ASOrg(ip netip.Addr) (string, bool)
+	Has(function string) bool
+}
+
+var _ enricher = (*DB)(nil)
