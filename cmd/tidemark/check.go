@@ -17,6 +17,7 @@ func init() {
 func runCheck(_ context.Context, args []string) error {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	path := fs.String("c", "tidemark.toml", "config file")
+	allowMissing := fs.Bool("allow-missing-data", false, "a GeoIP file that does not exist yet is a warning, not an error")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -24,7 +25,10 @@ func runCheck(_ context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%s is not valid:\n%w", *path, err)
 	}
-	plan, err := service.Check(cfg)
+	plan, warnings, err := service.Check(cfg, *allowMissing)
+	for _, w := range warnings {
+		fmt.Fprintf(os.Stderr, "warning: %s\n", w)
+	}
 	if err != nil {
 		return fmt.Errorf("%s is not valid:\n%w", *path, err)
 	}

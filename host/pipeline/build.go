@@ -97,8 +97,8 @@ func Compile(cfg *config.Config, geo transform.GeoIP) (*Plan, error) {
 				errs = append(errs, cfg.Errorf(fmt.Sprintf("pipeline[%d].group_by[%d]", i, j), "%s", msg))
 				continue
 			}
-			_ = kind
 			wc.GroupBy = append(wc.GroupBy, slot)
+			wc.GroupKinds = append(wc.GroupKinds, kind)
 			wc.GroupNames = append(wc.GroupNames, g)
 		}
 		seen := map[string]int{}

@@ -274,3 +274,6 @@ func (c *reasonCounter) Total() uint64 {
 }
 
 var _ = transform.Env{}
+
+// Index is the pipeline's position in the config.
+func (p *Pipe) Index() int { return p.index }

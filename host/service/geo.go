@@ -1,6 +1,8 @@
 package service
 
 import (
+	"net/netip"
+
 	"github.com/tidemark/tidemark/host/config"
 	"github.com/tidemark/tidemark/host/transform"
 )
@@ -24,4 +26,29 @@ func geoEnv(g geoDB) transform.GeoIP {
 		return nil
 	}
 	return g
+}
+
+// declared answers Has from the config alone; lookups find nothing. It
+// lets `check` type-check enrichment before the data files exist.
+type declared struct{ country, city, asn bool }
+
+func declaredGeoIP(cfg *config.Config) geoDB {
+	return declared{country: cfg.GeoIP.Country != "" || cfg.GeoIP.City != "", city: cfg.GeoIP.City != "", asn: cfg.GeoIP.ASN != ""}
+}
+
+func (d declared) Country(netip.Addr) (string, bool) { return "", false }
+func (d declared) City(netip.Addr) (string, bool)    { return "", false }
+func (d declared) ASN(netip.Addr) (uint32, bool)     { return 0, false }
+func (d declared) ASOrg(netip.Addr) (string, bool)   { return "", false }
+func (d declared) Close() error                      { return nil }
+func (d declared) Has(fn string) bool {
+	switch fn {
+	case "country":
+		return d.country
+	case "city":
+		return d.city
+	case "asn", "as_org":
+		return d.asn
+	}
+	return false
 }

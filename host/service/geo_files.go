@@ -1,12 +1,10 @@
 package service
 
 import (
-	"fmt"
-
 	"github.com/tidemark/tidemark/host/config"
+	"github.com/tidemark/tidemark/host/geoip"
 )
 
-// openGeoIPFiles is replaced once host/geoip lands.
 func openGeoIPFiles(cfg *config.Config) (geoDB, error) {
-	return nil, fmt.Errorf("geoip: not available in this build")
+	return geoip.Open(geoip.Config{Country: cfg.GeoIP.Country, City: cfg.GeoIP.City, ASN: cfg.GeoIP.ASN, CacheSize: cfg.GeoIP.CacheSize})
 }

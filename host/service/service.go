@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -60,16 +62,29 @@ type WindowInfo struct {
 
 // Check validates a config fully without connecting anywhere: the config
 // itself, then compiling every expression and aggregate. GeoIP files are
-// opened when they exist; missing ones are reported.
-func Check(cfg *config.Config) (*pipeline.Plan, error) {
-	geo, err := openGeoIP(cfg)
-	if err != nil {
-		return nil, err
+// opened and checked. With allowMissingData, a GeoIP file that does not
+// exist yet (data fetched at deploy time) is a warning, returned in
+// warnings, and the expressions are still checked against what the config
+// declares.
+func Check(cfg *config.Config, allowMissingData bool) (plan *pipeline.Plan, warnings []string, err error) {
+	var missing []string
+	for _, f := range []struct{ key, path string }{{"geoip.country", cfg.GeoIP.Country}, {"geoip.city", cfg.GeoIP.City}, {"geoip.asn", cfg.GeoIP.ASN}} {
+		if _, err := os.Stat(f.path); f.path != "" && errors.Is(err, fs.ErrNotExist) {
+			missing = append(missing, fmt.Sprintf("%s %q does not exist (run `make geoip` for the demo data)", f.key, f.path))
+		}
+	}
+	var geo geoDB
+	if len(missing) > 0 && allowMissingData {
+		warnings = missing
+		geo = declaredGeoIP(cfg)
+	} else if geo, err = openGeoIP(cfg); err != nil {
+		return nil, warnings, err
 	}
 	if geo != nil {
 		defer geo.Close()
 	}
-	return pipeline.Compile(cfg, geoEnv(geo))
+	plan, err = pipeline.Compile(cfg, geoEnv(geo))
+	return plan, warnings, err
 }
 
 // New builds a service: opens GeoIP, compiles, and connects the sinks
