@@ -71,10 +71,16 @@ func BenchmarkNumeric(b *testing.B) {
 			p, err := Compile(s, numericWhere, numericFields, Env{})
 			return closureRunner{p}, err
 		},
+		"generic-closures": func(s *record.Schema) (runner, error) {
+			specialize = false
+			defer func() { specialize = true }()
+			p, err := Compile(s, numericWhere, numericFields, Env{})
+			return closureRunner{p}, err
+		},
 		"stack-vm": func(s *record.Schema) (runner, error) { return buildVM(s, numericWhere, numericFields) },
 		"ast-tree": func(s *record.Schema) (runner, error) { return buildTree(s, numericWhere, numericFields) },
 	}
-	for _, name := range []string{"closures", "stack-vm", "ast-tree"} {
+	for _, name := range []string{"closures", "generic-closures", "stack-vm", "ast-tree"} {
 		b.Run(name, func(b *testing.B) {
 			s := sflowSchema()
 			r, err := build[name](s)

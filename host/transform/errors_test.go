@@ -107,7 +107,7 @@ func TestCompileErrors(t *testing.T) {
 		{"every expression reported, once each", "byts > 1 and proto = 1",
 			[]string{"a = summ(1, 2)", "ok = bytes * 8", "b = lower(bytes)", "c = a + 1", "d = nope"}, Env{},
 			[]CompileError{
-				{-1, 19, `expected an operator or end of expression, found "="`},
+				{-1, 19, `"=" assigns a field; use == to compare`},
 				{0, 4, `unknown function "summ" (did you mean "sum"?)`},
 				{2, 10, "lower() argument 1 must be a string, got number"},
 				// c = a + 1 refers to the failed a: not reported again.

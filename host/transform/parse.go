@@ -106,6 +106,9 @@ func parseExpr(src string) (node, *CompileError) {
 		return nil, err
 	}
 	if t := p.peek(); t.kind != tEOF {
+		if t.kind == tAssign {
+			return nil, &CompileError{Pos: t.pos, Msg: `"=" assigns a field; use == to compare`}
+		}
 		return nil, p.unexpected(t, "an operator or end of expression")
 	}
 	return n, nil

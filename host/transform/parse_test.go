@@ -113,7 +113,7 @@ func TestParseErrors(t *testing.T) {
 		{"12abc", 0, `malformed number "12a"`},
 		{"1e999", 0, "number 1e999 is out of range"},
 		{"", 0, "empty expression"},
-		{"a = 1", 2, `expected an operator or end of expression, found "="`},
+		{"a = 1", 2, `"=" assigns a field; use == to compare`},
 		{strings.Repeat("(", 300) + "1" + strings.Repeat(")", 300), 200, "expression nested more than 200 levels deep"},
 	}
 	for _, tt := range tests {
