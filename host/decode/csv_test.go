@@ -119,6 +119,9 @@ func TestColumnConfigErrors(t *testing.T) {
 		{Config{Format: "csv", Columns: []Column{{Name: "a", Type: "time"}}, TimeFormat: "minutes"}, `time_format: unknown format "minutes"`},
 		{Config{Format: "csv", Columns: []Column{{Name: "a"}}, Delimiter: '"'}, "delimiter"},
 		{Config{Format: "json", Columns: []Column{{Name: "_"}}}, "only makes sense for csv"},
+		{Config{Format: "json", Columns: []Column{{Name: "a"}}, Delimiter: ';'}, "delimiter: only the csv format"},
+		{Config{Format: "sflowtool", Delimiter: ';'}, "delimiter: the sflowtool format"},
+		{Config{Format: "csv", Columns: []Column{{Name: "a"}, {Name: "b", Path: "x.y"}}}, "columns[1]: path is only for the json format"},
 		{Config{Format: "json", Columns: []Column{{Name: "a", Path: "x..y"}}}, `columns[0]: path "x..y" has an empty segment`},
 		{Config{Format: "json", Columns: []Column{{Name: "a", Path: "x.y"}, {Name: "b", Path: "x.y"}}}, `columns[1]: path "x.y" already used by columns[0]`},
 	}

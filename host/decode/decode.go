@@ -68,6 +68,9 @@ type Decoder interface {
 func New(cfg Config) (Decoder, error) {
 	switch cfg.Format {
 	case "sflowtool":
+		if cfg.Delimiter != 0 && cfg.Delimiter != ',' {
+			return nil, fmt.Errorf("delimiter: the sflowtool format is always comma-separated")
+		}
 		if len(cfg.Columns) > 0 {
 			return nil, fmt.Errorf("columns: the sflowtool format has a fixed layout and takes no columns")
 		}
@@ -78,6 +81,9 @@ func New(cfg Config) (Decoder, error) {
 	case "csv":
 		return newCSV(cfg)
 	case "json":
+		if cfg.Delimiter != 0 {
+			return nil, fmt.Errorf("delimiter: only the csv format takes one")
+		}
 		return newJSON(cfg)
 	case "":
 		return nil, fmt.Errorf("format: missing (want sflowtool, csv or json)")
@@ -128,6 +134,9 @@ func compileColumns(cfg Config, allowSkip bool) (*layout, error) {
 	for i, c := range cfg.Columns {
 		l.slots[i] = -1
 		l.names[i] = c.Name
+		if c.Path != "" && allowSkip {
+			return nil, fmt.Errorf("columns[%d]: path is only for the json format", i)
+		}
 		if c.Name == "_" && allowSkip {
 			l.kinds[i] = colSkip
 			continue
