@@ -50,7 +50,7 @@ func produce(t *testing.T, seeds []string, topic string, msgs []msg) {
 	}
 }
 
-func loadConfig(t *testing.T, src string) *config.Config {
+func loadConfig(t testing.TB, src string) *config.Config {
 	t.Helper()
 	cfg, err := config.Parse("test.toml", []byte(src), []string{})
 	if err != nil {
