@@ -175,6 +175,13 @@ func New(cfg Config) (*Generator, error) {
 		case 3:
 			a.addr = netip.MustParseAddr(fmt.Sprintf("2001:db8:ffff::%d", i+1))
 		}
+		// Interfaces: one per group of servers plus the uplink (48), with
+		// counters as they might stand a day after boot.
+		ifCount := min(8, (cfg.Servers+cfg.Agents-1)/cfg.Agents)
+		for _, ifIndex := range append(seq(1, ifCount), 48) {
+			a.ifs[ifIndex] = &ifCounters{inOctets: r.Uint64N(1 << 40), outOctets: r.Uint64N(1 << 40),
+				inPkts: r.Uint32(), outPkts: r.Uint32()}
+		}
 		g.agents = append(g.agents, a)
 	}
 	for _, s := range services {
@@ -215,6 +222,14 @@ func New(cfg Config) (*Generator, error) {
 		g.scanPort = append(g.scanPort, 1)
 	}
 	return g, nil
+}
+
+func seq(from, to int) []uint32 {
+	var s []uint32
+	for i := from; i <= to; i++ {
+		s = append(s, uint32(i))
+	}
+	return s
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
