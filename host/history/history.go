@@ -28,7 +28,7 @@ type Request struct {
 // field values.
 type Frame struct {
 	Start  time.Time
-	Series [][]string  // tag values, TagNames order
+	Series [][]string  // tag values, TagNames order (Request.Series itself when it was set: do not modify)
 	Values [][]float64 // [field][series]; NaN = missing
 }
 

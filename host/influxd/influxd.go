@@ -26,7 +26,8 @@ type Options struct {
 	DataDir string    // meta, data, wal and the config file go here; must be writable
 	Addr    string    // HTTP bind address; "" or "127.0.0.1:0" = a free port chosen by the kernel
 	Log     io.Writer // influxd's own log; nil = discarded
-	// StartTimeout bounds the wait for /ping to answer; 0 = 60s.
+	// StartTimeout bounds the wait for /ping to answer; 0 = 2m. (influxd spends
+	// about a second of CPU initialising Flux, much longer on a loaded machine.)
 	StartTimeout time.Duration
 }
 
@@ -66,8 +67,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if opts.Log == nil {
 		opts.Log = io.Discard
 	}
+	logw := &lockedWriter{w: opts.Log} // stdout and stderr are copied by two goroutines
 	if opts.StartTimeout == 0 {
-		opts.StartTimeout = 60 * time.Second
+		opts.StartTimeout = 2 * time.Minute
 	}
 	dataDir, err := filepath.Abs(opts.DataDir)
 	if err != nil {
@@ -84,7 +86,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	cmd := exec.Command(opts.Binary, "run", "-config", confPath)
 	cmd.Dir = dataDir
 	dieWithParent(cmd)
-	cmd.Stdout = opts.Log
+	cmd.Stdout = logw
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, fmt.Errorf("influxd: %w", err)
@@ -98,7 +100,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	logDone := make(chan struct{})
 	go func() {
 		defer close(logDone)
-		copyLog(stderr, opts.Log, addrCh)
+		copyLog(stderr, logw, addrCh)
 	}()
 	go func() {
 		<-logDone // Wait closes the pipe; read it to the end first
@@ -145,6 +147,17 @@ func copyLog(r io.Reader, w io.Writer, addrCh chan<- string) {
 		_, _ = io.WriteString(w, line+"\n")
 	}
 	_, _ = io.Copy(io.Discard, r)
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // waitReady polls /ping until it answers 204, the process dies or the deadline passes.

@@ -158,7 +158,11 @@ func (s *Influx) writeBatch(ctx context.Context, batch string) error {
 			status = he.StatusCode
 		}
 		if status >= 400 && status < 500 && status != http.StatusTooManyRequests {
-			return &RejectedError{Status: status, Message: he.Message, Lines: splitLines(batch)}
+			msg := he.Message
+			if msg == "" {
+				msg = he.Error()
+			}
+			return &RejectedError{Status: status, Message: msg, Lines: splitLines(batch)}
 		}
 		if ctx.Err() != nil {
 			return fmt.Errorf("gave up after %d attempts: %w (last error: %v)", attempt, ctx.Err(), err)

@@ -102,7 +102,7 @@ func startServer() {
 		return
 	}
 	serverLog = &tailBuffer{max: 16 * 1024}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	server, err = influxd.Start(ctx, influxd.Options{Binary: bin, DataDir: serverDir, Log: serverLog})
 	if err != nil {
