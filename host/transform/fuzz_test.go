@@ -63,12 +63,40 @@ func FuzzCompile(f *testing.F) {
 		if s.Len() < before || !slices.IsSorted(p.Functions()) {
 			t.Fatalf("schema shrank or functions unsorted: %v", p.Functions())
 		}
-		for _, row := range fuzzRows(s) {
+		// Differential check: the shape-specialised closures must agree
+		// with the generic ones.
+		specialize = false
+		gs, _ := testSchema()
+		gp, gerr := Compile(gs, where, fields, fullGeo)
+		specialize = true
+		if gerr != nil {
+			t.Fatalf("generic compile failed where specialised did not: %v", gerr)
+		}
+		grows := fuzzRows(gs)
+		for i, row := range fuzzRows(s) {
 			for range 2 {
 				row.Scratch = row.Scratch[:0]
 				keep, rerr := p.Run(row)
 				if rerr != nil && (keep || rerr.Reason == "") {
 					t.Fatalf("keep=%v with error %v", keep, rerr)
+				}
+				g := grows[i]
+				g.Scratch = g.Scratch[:0]
+				gkeep, gerr := gp.Run(g)
+				if keep != gkeep || (rerr == nil) != (gerr == nil) || (rerr != nil && *rerr != *gerr) {
+					t.Fatalf("row %d: specialised keep=%v err=%v, generic keep=%v err=%v", i, keep, rerr, gkeep, gerr)
+				}
+				if !keep {
+					continue
+				}
+				for j := range row.Num {
+					a, b := row.Num[j], g.Num[j]
+					if a != b && !(math.IsNaN(a) && math.IsNaN(b)) {
+						t.Fatalf("row %d slot %d: specialised %v, generic %v", i, j, a, b)
+					}
+					if string(row.Str[j]) != string(g.Str[j]) {
+						t.Fatalf("row %d slot %d: specialised %q, generic %q", i, j, row.Str[j], g.Str[j])
+					}
 				}
 			}
 		}
