@@ -14,7 +14,7 @@ import (
 // retrying meanwhile (the caller is blocked: backpressure) and the window is
 // written once the server is back.
 func TestWriteSurvivesInfluxRestart(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
 	srv, err := influxd.Start(ctx, influxd.Options{DataDir: dir})
