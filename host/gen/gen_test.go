@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/netip"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -371,4 +372,27 @@ type countWriter struct{ lines int64 }
 func (c *countWriter) Write(p []byte) (int, error) {
 	c.lines += int64(bytes.Count(p, []byte{'\n'}))
 	return len(p), nil
+}
+
+// TestSampleFileIsReproducible regenerates configs/samples/sflow-sample.txt
+// with the command in configs/samples/README.md.
+func TestSampleFileIsReproducible(t *testing.T) {
+	a, err := ParseAnomaly("ddos,start=40s,duration=10s,target=203.0.113.10,sources=200,factor=4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, times, _, _ := runLines(t, Config{Seed: 42, Start: time.Date(2026, 1, 5, 19, 0, 0, 0, time.UTC),
+		Duration: time.Minute, Rate: 25, Scenario: &Scenario{Anomalies: []Anomaly{a}}})
+	for _, f := range []struct {
+		path string
+		got  []string
+	}{{"../../configs/samples/sflow-sample.txt", lines}, {"../../configs/samples/sflow-sample.times", times}} {
+		want, err := os.ReadFile(f.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(want) != strings.Join(f.got, "\n")+"\n" {
+			t.Errorf("%s differs from the generator's output (regenerate it, see configs/samples/README.md)", f.path)
+		}
+	}
 }
