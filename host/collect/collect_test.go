@@ -42,6 +42,8 @@ func datagram(agent string, seq uint32, port uint16) ([]byte, []string) {
 	return append([]byte(nil), b.Bytes()...), lines
 }
 
+func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
+
 func itoa(i int) string { return strconv.Itoa(i) }
 
 // value reads a counter or gauge.
