@@ -389,3 +389,16 @@ func TestScratchResultsAreCapped(t *testing.T) {
 		t.Fatalf("b = %q after appending to a (cap %d)", row.Str[bi], cap(a))
 	}
 }
+
+func TestPortNameTable(t *testing.T) {
+	for p := 0; p <= 65535; p++ {
+		want, wok := portNames[uint16(p)]
+		got, ok := portName(uint16(p))
+		if ok != wok || string(got) != string(want) {
+			t.Fatalf("port %d: got %q %v, want %q %v", p, got, ok, want, wok)
+		}
+	}
+	if len(portNames) < 40 {
+		t.Fatalf("only %d port names", len(portNames))
+	}
+}

@@ -509,7 +509,7 @@ func buildPortName(c *compiler, n *call, args []value) (value, *CompileError) {
 			return nil, err
 		}
 		if x >= 0 && x <= 65535 && x == math.Trunc(x) {
-			if name, ok := portNames[uint16(x)]; ok {
+			if name, ok := portName(uint16(x)); ok {
 				return name, nil
 			}
 		}
