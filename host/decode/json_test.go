@@ -113,3 +113,23 @@ func TestJSONZeroAllocs(t *testing.T) {
 	assertZeroAllocs(t, d, `{"ts":"2024-05-01T12:00:00.5+02:00","dev":{"name":"caf\u00e9","temp":"7"},"ok":0,"msg":"x"}`)
 	assertZeroAllocs(t, d, `{"t\u0073":1714564800,"dev":{"name":"s1","temp":21.5},"ok":true,"msg":"hi"}`)
 }
+
+func TestJSONTimeFieldKeptAsField(t *testing.T) {
+	d := mustNew(t, Config{Format: "json", TimeField: "at", TimeFormat: "ms",
+		Columns: []Column{{Name: "at", Type: "number"}, {Name: "v", Type: "number", Path: "m.v"}}})
+	if !d.HasTime() {
+		t.Fatal("HasTime() = false")
+	}
+	row, err := decodeLine(d, `{"m":{"v":2},"at":1714564800000}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkRow(t, d, row, want{"at": 1714564800000.0, "v": 2.0})
+	if want := int64(1714564800) * 1e9; row.Time != want {
+		t.Errorf("Time = %d, want %d", row.Time, want)
+	}
+	noTime := mustNew(t, Config{Format: "json", Columns: []Column{{Name: "v", Type: "number"}}})
+	if noTime.HasTime() {
+		t.Error("HasTime() = true without a time field")
+	}
+}

@@ -378,3 +378,21 @@ type enricher interface {
 }
 
 var _ enricher = (*DB)(nil)
+
+// A MaxMind-layout file under a database type geoip2-golang does not know
+// (a vendor's own build) is probed and read as nested records.
+func TestNestedSchemaUnknownType(t *testing.T) {
+	city := writeMMDB(t, "vendor.mmdb", "Vendor-City-2024", 6, map[string]mmdbtype.Map{
+		"81.2.69.0/24":   mmCity("GB", "London"),
+		"2a02:ff00::/32": mmCity("DE", ""),
+	})
+	asn := writeMMDB(t, "vendor-asn.mmdb", "Vendor-ASN", 6, map[string]mmdbtype.Map{
+		"81.2.69.0/24": mmASN(20712, "Andrews & Arnold Ltd"),
+	})
+	db := openDB(t, Config{City: city, ASN: asn})
+	checkLookups(t, db, []lookupCase{
+		{"81.2.69.142", "GB", "London", 20712, "Andrews & Arnold Ltd"},
+		{"2a02:ff00::1", "DE", "", 0, ""},
+		{"1.2.3.4", "", "", 0, ""},
+	})
+}
