@@ -1,0 +1,92 @@
+// Moving-average reports series whose value deviates from the mean of the
+// same series over the last num_average windows by more than a threshold.
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"math"
+
+	"github.com/tidemark/tidemark/plugins/internal/stats"
+	tm "github.com/tidemark/tidemark/sdk/go"
+)
+
+func init() { tm.Register(&movingAverage{}) }
+
+type movingAverage struct {
+	fields []stats.FieldFactor
+	rule   Rule
+	n      int
+	warned map[string]bool
+}
+
+func (m *movingAverage) Init(opts tm.Options) error {
+	var err error
+	if m.fields, err = stats.ParseFields(opts.Strings("fields", nil)); err != nil {
+		return err
+	}
+	m.n = opts.Int("num_average", 10)
+	if m.n < 1 {
+		return fmt.Errorf("num_average %d: must be at least 1", m.n)
+	}
+	m.rule = Rule{
+		Threshold:  opts.Float("threshold", 0.5),
+		CritMul:    opts.Float("crit_multiplier", 2),
+		MinValue:   opts.Float("min_value", 0),
+		MinWindows: opts.Int("min_windows", (m.n+1)/2),
+	}
+	switch d := opts.String("direction", "both"); d {
+	case "up":
+		m.rule.Up = true
+	case "down":
+		m.rule.Down = true
+	case "both":
+		m.rule.Up, m.rule.Down = true, true
+	default:
+		return fmt.Errorf("direction %q: want up, down or both", d)
+	}
+	m.warned = map[string]bool{}
+	return nil
+}
+
+func (m *movingAverage) Analyze(in *tm.Input, out *tm.Emitter) error {
+	n := min(m.n, in.HistoryLen())
+	for _, ff := range m.fields {
+		f := in.FieldIndex(ff.Name)
+		if f < 0 {
+			if !m.warned[ff.Name] {
+				m.warned[ff.Name] = true
+				tm.Logf(slog.LevelWarn, "pipeline %q has no field %q", in.Pipeline(), ff.Name)
+			}
+			continue
+		}
+		rule := m.rule
+		if ff.Factor > 0 {
+			rule.Threshold = ff.Factor
+		}
+		cols := make([][]float64, n+1)
+		for k := 1; k <= n; k++ {
+			cols[k] = in.History(k).Column(f)
+		}
+		cur := in.Column(f)
+		for s := range in.Series() {
+			mean, count := Mean(func(k int) float64 { return cols[k][s] }, n)
+			sev, dev := Judge(cur[s], mean, count, rule)
+			if sev == tm.OK {
+				continue
+			}
+			band := rule.Threshold * math.Abs(mean)
+			err := out.Emit(tm.Alert{
+				Severity: sev, Kind: tm.Anomaly, Series: s, Field: f,
+				Observed: cur[s], Expected: mean, Lower: mean - band, Upper: mean + band,
+				Message: fmt.Sprintf("%s %+.0f%% from its %d-window average (%s → %s)", ff.Name, 100*dev, count, stats.Format(mean), stats.Format(cur[s])),
+			})
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func main() {}
