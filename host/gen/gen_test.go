@@ -396,3 +396,21 @@ func TestSampleFileIsReproducible(t *testing.T) {
 		}
 	}
 }
+
+func TestExampleScenario(t *testing.T) {
+	s, err := LoadScenario("../../configs/samples/scenario.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := ""
+	for _, a := range s.Anomalies {
+		kinds += a.Kind + " "
+	}
+	if kinds != "ramp ddos portscan link_failure " || s.Anomalies[1].Sources != 500 || s.Anomalies[2].Source != netip.MustParseAddr("95.24.13.37") {
+		t.Errorf("scenario %+v", s.Anomalies)
+	}
+	inj := s.Schedule(time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC))
+	if !inj[1].From.Equal(time.Date(2026, 1, 5, 0, 10, 0, 0, time.UTC)) || !inj[1].To.Equal(time.Date(2026, 1, 5, 0, 13, 0, 0, time.UTC)) {
+		t.Errorf("schedule %v", inj[1])
+	}
+}
