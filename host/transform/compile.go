@@ -219,7 +219,11 @@ func (c *compiler) binary(n *binary) (value, *CompileError) {
 		return logic(n.op, l, r), nil
 	default:
 		if l.kind != r.kind {
-			return value{}, c.errf(n.pos, "cannot compare %s with %s", l.kind, r.kind)
+			hint := ""
+			if l.kind != record.Bool && r.kind != record.Bool {
+				hint = " (convert one side with num() or str())"
+			}
+			return value{}, c.errf(n.pos, "cannot compare %s with %s%s", l.kind, r.kind, hint)
 		}
 		var v value
 		switch l.kind {

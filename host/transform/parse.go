@@ -2,6 +2,7 @@ package transform
 
 import (
 	"fmt"
+	"strings"
 )
 
 // The AST only lives at compile time; Compile turns it into closures.
@@ -88,7 +89,11 @@ func (p *parser) unexpected(t token, want string) *CompileError {
 	if t.kind != tEOF && t.text != "" {
 		got = fmt.Sprintf("%q", t.text)
 	}
-	return &CompileError{Pos: t.pos, Msg: fmt.Sprintf("expected %s, found %s", want, got)}
+	msg := fmt.Sprintf("expected %s, found %s", want, got)
+	if k, ok := keywords[strings.ToLower(t.text)]; ok && t.kind == tIdent {
+		msg += fmt.Sprintf(" (keywords are lower case: %s)", k)
+	}
+	return &CompileError{Pos: t.pos, Msg: msg}
 }
 
 // parseExpr parses a whole expression (a where clause).
