@@ -4,12 +4,15 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"net/netip"
-	"sync"
+	"sync/atomic"
 )
 
-// cache is a 2-way set-associative map from address to answers. It has a
-// fixed size (no growth, no GC churn) and evicts the less recently used way
-// of a set. Each set has its own lock, so concurrent pipelines rarely meet.
+// cache is a 2-way set-associative map from address to answers with a
+// fixed number of slots (no growth), evicting the less recently used way of
+// a set. Entries are immutable and swapped in whole through atomic
+// pointers, so a hit takes no lock and writes no shared memory beyond the
+// recency hint: concurrent pipelines do not serialise on lookups. A miss
+// allocates one entry, next to the database read that dominates it.
 type cache struct {
 	sets []cacheSet
 	mask uint64
@@ -22,9 +25,8 @@ type cacheEntry struct {
 }
 
 type cacheSet struct {
-	mu     sync.Mutex
-	recent uint8
-	ways   [2]cacheEntry
+	ways   [2]atomic.Pointer[cacheEntry]
+	recent atomic.Uint32
 }
 
 func newCache(entries int) *cache {
@@ -47,41 +49,37 @@ func (c *cache) set(ip netip.Addr) *cacheSet {
 
 func (c *cache) get(ip netip.Addr, f fn) (result, bool) {
 	s := c.set(ip)
-	s.mu.Lock()
 	for w := range s.ways {
-		e := &s.ways[w]
-		if e.have&f != 0 && e.addr == ip {
-			r := e.r
-			s.recent = uint8(w)
-			s.mu.Unlock()
-			return r, true
+		if e := s.ways[w].Load(); e != nil && e.have&f != 0 && e.addr == ip {
+			if s.recent.Load() != uint32(w) {
+				s.recent.Store(uint32(w))
+			}
+			return e.r, true
 		}
 	}
-	s.mu.Unlock()
 	return result{}, false
 }
 
 // put records the answer for function f (r.found says whether there was
-// one), merging with what is cached for ip already.
+// one), merged with what is cached for ip already. Two racing puts for one
+// address may drop one merge; that only costs a later re-read.
 func (c *cache) put(ip netip.Addr, f fn, r *result) {
 	s := c.set(ip)
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	w := -1
+	var e cacheEntry
 	for i := range s.ways {
-		if s.ways[i].have != 0 && s.ways[i].addr == ip {
-			w = i
+		if old := s.ways[i].Load(); old != nil && old.addr == ip {
+			w, e = i, *old
 			break
 		}
 	}
 	if w < 0 {
-		w = int(1 - s.recent)
-		if s.ways[0].have == 0 {
+		w = int(1 - s.recent.Load()&1)
+		if s.ways[0].Load() == nil {
 			w = 0
 		}
-		s.ways[w] = cacheEntry{addr: ip}
+		e = cacheEntry{addr: ip}
 	}
-	e := &s.ways[w]
 	e.have |= f
 	e.r.found = e.r.found&^f | r.found&f
 	switch f {
@@ -94,5 +92,6 @@ func (c *cache) put(ip netip.Addr, f fn, r *result) {
 	case fnOrg:
 		e.r.org = r.org
 	}
-	s.recent = uint8(w)
+	s.ways[w].Store(&e)
+	s.recent.Store(uint32(w))
 }
