@@ -142,6 +142,14 @@ func (s *Influx) Write(ctx context.Context, w *Window) error {
 	return nil
 }
 
+func retryableClientStatus(status int) bool {
+	switch status {
+	case http.StatusTooManyRequests, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound:
+		return true
+	}
+	return false
+}
+
 // writeBatch sends one batch, retrying what may succeed later.
 func (s *Influx) writeBatch(ctx context.Context, batch string) error {
 	backoff := firstBackoff
@@ -157,7 +165,11 @@ func (s *Influx) writeBatch(ctx context.Context, batch string) error {
 		if errors.As(err, &he) {
 			status = he.StatusCode
 		}
-		if status >= 400 && status < 500 && status != http.StatusTooManyRequests {
+		// 401, 403 and 404 say the token, permissions or bucket are wrong,
+		// not the data: dead-lettering every window over a revoked token
+		// would lose them all. They are retried (logged loudly) until an
+		// operator fixes the setup, like an outage.
+		if status >= 400 && status < 500 && !retryableClientStatus(status) {
 			msg := he.Message
 			if msg == "" {
 				msg = he.Error()

@@ -366,3 +366,25 @@ func BenchmarkInfluxWrite(b *testing.B) {
 	}
 	b.ReportMetric(float64(n*points)/b.Elapsed().Seconds(), "points/s")
 }
+
+// A revoked token or a missing bucket is a setup problem, not bad data: the
+// window is held and retried, not dead-lettered.
+func TestAuthAndNotFoundAreRetried(t *testing.T) {
+	for _, status := range []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound} {
+		f := &fakeWrite{respond: func(n int, _ string) int {
+			if n == 1 {
+				return status
+			}
+			return http.StatusNoContent
+		}}
+		s := newFakeSink(t, f, InfluxConfig{MaxBackoff: 10 * time.Millisecond})
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := s.Write(ctx, trafficWindow(time.Unix(0, 0), 1)); err != nil {
+			t.Errorf("status %d: %v, want success after a retry", status, err)
+		}
+		cancel()
+		if len(f.bodies) != 2 {
+			t.Errorf("status %d: %d requests, want 2", status, len(f.bodies))
+		}
+	}
+}
