@@ -153,6 +153,10 @@ type Collector struct {
 	lastDropLog   atomic.Int64 // unix nanos
 }
 
+// maxAgents bounds per-agent state (sequence numbers, record keys), so
+// datagrams with spoofed agent addresses cannot grow memory without bound.
+const maxAgents = 65536
+
 type agentKey struct {
 	addr netip.Addr
 	sub  uint32
@@ -304,7 +308,9 @@ func (c *Collector) trackSequence(d *sflow.Datagram) {
 	k := agentKey{d.Agent, d.SubAgentID}
 	c.seqMu.Lock()
 	last, seen := c.seqs[k]
-	c.seqs[k] = d.SequenceNo
+	if seen || len(c.seqs) < maxAgents {
+		c.seqs[k] = d.SequenceNo
+	}
 	c.seqMu.Unlock()
 	// A lower or equal number is a restart or reordering: not a gap.
 	if seen && d.SequenceNo > last+1 {
@@ -324,7 +330,9 @@ func (w *worker) key(a netip.Addr) []byte {
 	k, ok := w.keys[a]
 	if !ok {
 		k = []byte(a.String())
-		w.keys[a] = k
+		if len(w.keys) < maxAgents {
+			w.keys[a] = k
+		}
 	}
 	return k
 }

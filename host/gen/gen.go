@@ -263,10 +263,10 @@ func (g *Generator) newFlow(f *flow) {
 		}
 		x -= s.weight
 	}
-	f.v6 = g.pop.clients[f.client].v6.IsValid() && r.Float64() < g.cfg.IPv6Share*2
-	if g.cfg.IPv6Share < 0 {
-		f.v6 = false
-	}
+	// Only clients with an IPv6 address can use it; they do so often enough
+	// for IPv6Share of all flows to be IPv6 (as far as they can provide it).
+	f.v6 = g.pop.clients[f.client].v6.IsValid() && g.cfg.IPv6Share > 0 &&
+		r.Float64()*g.pop.v6Share < g.cfg.IPv6Share
 	f.clientPort = uint16(32768 + r.IntN(28232))
 	f.remaining = g.pareto()
 }

@@ -3,6 +3,7 @@ package gen
 import (
 	"bytes"
 	"context"
+	"flag"
 	"net/netip"
 	"os"
 	"strings"
@@ -374,6 +375,8 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+var updateSample = flag.Bool("update", false, "rewrite configs/samples/sflow-sample.{txt,times}")
+
 // TestSampleFileIsReproducible regenerates configs/samples/sflow-sample.txt
 // with the command in configs/samples/README.md.
 func TestSampleFileIsReproducible(t *testing.T) {
@@ -387,6 +390,12 @@ func TestSampleFileIsReproducible(t *testing.T) {
 		path string
 		got  []string
 	}{{"../../configs/samples/sflow-sample.txt", lines}, {"../../configs/samples/sflow-sample.times", times}} {
+		if *updateSample {
+			if err := os.WriteFile(f.path, []byte(strings.Join(f.got, "\n")+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
 		want, err := os.ReadFile(f.path)
 		if err != nil {
 			t.Fatal(err)

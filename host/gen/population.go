@@ -96,6 +96,7 @@ type host struct {
 type population struct {
 	clients []host
 	servers []host
+	v6Share float64 // share of clients that have an IPv6 address
 }
 
 func newPopulation(r *rand.Rand, nClients, nServers int) *population {
@@ -127,7 +128,11 @@ func newPopulation(r *rand.Rand, nClients, nServers int) *population {
 			h.v6 = randomIn(r, v6.net)
 		}
 		p.clients = append(p.clients, h)
+		if h.v6.IsValid() {
+			p.v6Share++
+		}
 	}
+	p.v6Share /= float64(max(1, nClients))
 	for i := 0; i < nServers; i++ {
 		b := serverV4.Addr().As4()
 		b[3] = byte(10 + i%240)

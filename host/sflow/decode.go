@@ -418,14 +418,12 @@ func (dec *Decoder) rawHeader(r *xdr) {
 	f.Stripped = r.u32()
 	f.HeaderLen = r.u32()
 	at := r.p
-	hdr := r.bytes(f.HeaderLen)
-	if r.err != nil {
+	if r.bytes(f.HeaderLen); r.err != nil {
 		return
 	}
 	// Like sflowtool, the header is read in place: a read just past the
 	// header's end sees the bytes that follow it in the datagram.
 	pkt := packet{b: r.b[at:], end: int(f.HeaderLen), f: f}
-	_ = hdr
 	var gotIPv4, gotIPv6 bool
 	switch f.HeaderProtocol {
 	case HeaderProtoEthernet:
