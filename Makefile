@@ -22,8 +22,20 @@ $(INFLUXD):
 run: build influxd plugins
 	$(TIDEMARK) demo -c configs/demo.toml --influxd $(INFLUXD)
 
-plugins:
-	@true
+# Built-in analyzers: each plugins/<name>/ (with a manifest.json) becomes
+# plugins/<name>.wasm, a wasip1 reactor with its manifest appended as the
+# tidemark.manifest custom section.
+PLUGINS     := $(patsubst plugins/%/manifest.json,%,$(wildcard plugins/*/manifest.json))
+PLUGIN_WASM := $(PLUGINS:%=plugins/%.wasm)
+SDK_GO_SRC  := $(wildcard sdk/go/*.go abi/*.go plugins/internal/*/*.go)
+
+plugins: $(PLUGIN_WASM)
+
+.SECONDEXPANSION:
+plugins/%.wasm: $$(wildcard plugins/$$*/*.go) plugins/%/manifest.json $(SDK_GO_SRC)
+	GOOS=wasip1 GOARCH=wasm CGO_ENABLED=0 $(GO) build -buildmode=c-shared -o $@.tmp ./plugins/$*
+	$(GO) run ./abi/cmd/tidemark-manifest -m plugins/$*/manifest.json -o $@ $@.tmp
+	rm -f $@.tmp
 
 check-configs: build
 	@for f in configs/*.toml; do echo "check $$f"; $(TIDEMARK) check --allow-missing-data -c $$f || exit 1; done
