@@ -88,6 +88,7 @@ type Record struct {
 	Kind     string  `json:"kind"`
 	Observed float64 `json:"observed"`
 	Expected float64 `json:"expected"`
+	Horizon  int64   `json:"horizon_ns,omitempty"`
 	Message  string  `json:"message"`
 }
 
@@ -96,7 +97,7 @@ func Records(w int, in *abi.Input, alerts []abi.Alert) []Record {
 	var out []Record
 	for _, a := range alerts {
 		r := Record{Window: w, Severity: a.Severity.String(), Kind: a.Kind.String(),
-			Observed: round(a.Observed), Expected: round(a.Expected), Message: a.Message}
+			Observed: round(a.Observed), Expected: round(a.Expected), Horizon: a.Horizon, Message: a.Message}
 		if a.Series != abi.NoIndex {
 			r.Series = in.Dict[in.SeriesTags[int(a.Series)*len(in.TagNames)]]
 		}
