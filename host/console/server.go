@@ -30,9 +30,12 @@ type Check struct {
 type Options struct {
 	Registry *prometheus.Registry
 	Checks   []Check
-	// Routes adds handlers (the console's API and pages).
+	// Routes adds handlers (extra API routes of the service).
 	Routes map[string]http.Handler
 	Logger *slog.Logger
+	// Backend, when set, serves the JSON API under /api/ and the console
+	// pages at / (see api.go and pages.go).
+	Backend Backend
 }
 
 // Handler builds the mux.
@@ -73,6 +76,14 @@ func Handler(o Options) http.Handler {
 	sort.Strings(keys)
 	for _, k := range keys {
 		mux.Handle(k, o.Routes[k])
+	}
+	if o.Backend != nil {
+		log := o.Logger
+		if log == nil {
+			log = slog.Default()
+		}
+		registerAPI(mux, o.Backend, log)
+		registerPages(mux)
 	}
 	return mux
 }
