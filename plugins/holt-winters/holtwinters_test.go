@@ -128,6 +128,6 @@ func TestPredictionBeforeTheCrossing(t *testing.T) {
 
 func TestGolden(t *testing.T) {
 	sc := scenario(40, 2e7)
-	sc.Windows = 44
-	synth.CheckGolden(t, &holtWinters{}, map[string]any{"field": "sum_bytes", "season": float64(season), "threshold": 3.6e9, "horizon": 4.0}, inputs(sc))
+	sc.Windows = 52
+	synth.CheckGolden(t, &holtWinters{}, map[string]any{"field": "sum_bytes", "season": float64(season), "threshold": 3.5e9, "horizon": 4.0}, inputs(sc))
 }
