@@ -396,3 +396,34 @@ func TestNestedSchemaUnknownType(t *testing.T) {
 		{"1.2.3.4", "", "", 0, ""},
 	})
 }
+
+// IPinfo's free files: Lite (country_code, country name, asn "AS…",
+// as_name) and the older country_asn (country holds the code).
+func TestIPinfoSchemas(t *testing.T) {
+	lite := writeMMDB(t, "ipinfo_lite.mmdb", "ipinfo ipinfo_lite.mmdb", 6, map[string]mmdbtype.Map{
+		"8.8.8.0/24": {"country_code": mmdbtype.String("US"), "country": mmdbtype.String("United States"),
+			"asn": mmdbtype.String("AS15169"), "as_name": mmdbtype.String("Google LLC"), "as_domain": mmdbtype.String("google.com")},
+	})
+	countryASN := writeMMDB(t, "country_asn.mmdb", "ipinfo country_asn.mmdb", 6, map[string]mmdbtype.Map{
+		"2a02:ff00::/32": {"country": mmdbtype.String("DE"), "country_name": mmdbtype.String("Germany"),
+			"asn": mmdbtype.String("AS3320"), "as_name": mmdbtype.String("Deutsche Telekom AG")},
+	})
+	files := lite + "," + countryASN
+	db := openDB(t, Config{Country: files, ASN: files})
+	checkLookups(t, db, []lookupCase{
+		{"8.8.8.8", "US", "", 15169, "Google LLC"},
+		{"2a02:ff00::1", "DE", "", 3320, "Deutsche Telekom AG"},
+		{"1.2.3.4", "", "", 0, ""},
+	})
+}
+
+func TestParseASN(t *testing.T) {
+	for _, c := range []struct {
+		in   any
+		want uint
+	}{{"AS15169", 15169}, {"15169", 15169}, {"as7", 7}, {"ASX", 0}, {uint64(64512), 64512}, {uint32(1), 1}, {nil, 0}, {"AS99999999999", 0}} {
+		if got := parseASN(c.in); got != c.want {
+			t.Errorf("parseASN(%v) = %d, want %d", c.in, got, c.want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/oschwald/geoip2-golang/v2"
@@ -105,12 +106,64 @@ type mmdbSource struct {
 	v4only bool
 }
 
-// flatRecord is the ip-location-db layout.
+// flatRecord is the ip-location-db layout, plus the IPinfo spellings
+// (IPinfo Lite: country_code, asn "AS15169", as_name; IPinfo country_asn:
+// country holds the code).
 type flatRecord struct {
 	CountryCode string `maxminddb:"country_code"`
+	Country     string `maxminddb:"country"`
 	City        string `maxminddb:"city"`
 	ASN         uint64 `maxminddb:"autonomous_system_number"`
 	Org         string `maxminddb:"autonomous_system_organization"`
+	ASNText     any    `maxminddb:"asn"` // "AS15169" in IPinfo files
+	ASName      string `maxminddb:"as_name"`
+}
+
+func (rec *flatRecord) fill(out *result) {
+	cc := rec.CountryCode
+	if cc == "" && isCountryCode(rec.Country) {
+		cc = rec.Country
+	}
+	out.setCountry(cc)
+	out.setCity(rec.City)
+	asn, org := uint(rec.ASN), rec.Org
+	if asn == 0 {
+		asn = parseASN(rec.ASNText)
+	}
+	if org == "" {
+		org = rec.ASName
+	}
+	out.setASN(asn, org)
+}
+
+// isCountryCode is true for an ISO 3166-1 alpha-2 code ("US"), as opposed
+// to the country name IPinfo Lite puts under "country".
+func isCountryCode(s string) bool {
+	return len(s) == 2 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z'
+}
+
+// parseASN reads "AS15169", "15169" or a number.
+func parseASN(v any) uint {
+	switch v := v.(type) {
+	case string:
+		v = strings.TrimPrefix(strings.TrimPrefix(v, "AS"), "as")
+		n, err := strconv.ParseUint(v, 10, 32)
+		if err != nil {
+			return 0
+		}
+		return uint(n)
+	case uint64:
+		return uint(v)
+	case uint32:
+		return uint(v)
+	case uint16:
+		return uint(v)
+	case int:
+		if v > 0 {
+			return uint(v)
+		}
+	}
+	return 0
 }
 
 // nestedRecord is the part of the MaxMind layout used here.
@@ -149,13 +202,15 @@ func (s *mmdbSource) probe() error {
 				if isMap {
 					s.caps |= fnCountry
 					s.nested = true
+				} else if str, _ := v.(string); isCountryCode(str) {
+					s.caps |= fnCountry
 				}
 			case "city":
 				s.caps |= fnCity
 				s.nested = s.nested || isMap
-			case "autonomous_system_number":
+			case "autonomous_system_number", "asn":
 				s.caps |= fnASN
-			case "autonomous_system_organization":
+			case "autonomous_system_organization", "as_name":
 				s.caps |= fnOrg
 			}
 		}
@@ -197,9 +252,7 @@ func (s *mmdbSource) lookup(ip netip.Addr, want fn, out *result) error {
 	if err := res.Decode(&rec); err != nil {
 		return err
 	}
-	out.setCountry(rec.CountryCode)
-	out.setCity(rec.City)
-	out.setASN(uint(rec.ASN), rec.Org)
+	rec.fill(out)
 	return nil
 }
 
