@@ -19,11 +19,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/tidemark/tidemark/host/analyze"
 	"github.com/tidemark/tidemark/host/config"
 	"github.com/tidemark/tidemark/host/console"
 	"github.com/tidemark/tidemark/host/pipeline"
 	"github.com/tidemark/tidemark/host/sink"
 	"github.com/tidemark/tidemark/host/window"
+	"github.com/tidemark/tidemark/registry"
 )
 
 // Options tune a service beyond its config.
@@ -35,6 +37,8 @@ type Options struct {
 	HTTPReady func(net.Addr)
 	// OnWindow is called after each window is written (demo summary).
 	OnWindow func(pipe string, w *sink.Window)
+	// OnAnalyzed is called after each analyzer call (demo summary, tests).
+	OnAnalyzed func(instance string, windowStart int64, alerts []analyze.Alert, err error)
 }
 
 // Service is one running Tidemark.
@@ -48,6 +52,12 @@ type Service struct {
 	sinks    []sink.Sink
 	influx   *sink.Influx
 	closers  []func() error
+
+	// Analyzers and Modules are nil when the config has no [[analyzer]].
+	Analyzers     *analyze.Analyzers
+	Modules       *registry.Registry
+	alertFeed     *alertFeed
+	moduleReloads *prometheus.CounterVec
 
 	mu      sync.Mutex
 	windows []WindowInfo // recent windows, for the console
@@ -84,7 +94,16 @@ func Check(cfg *config.Config, allowMissingData bool) (plan *pipeline.Plan, warn
 		defer geo.Close()
 	}
 	plan, err = pipeline.Compile(cfg, geoEnv(geo))
-	return plan, warnings, err
+	var errs config.Errors
+	if err != nil && !errors.As(err, &errs) {
+		return nil, warnings, err
+	}
+	aerrs, awarn := checkAnalyzers(cfg, plan, allowMissingData)
+	warnings = append(warnings, awarn...)
+	if err := cfg.Finish(append(errs, aerrs...)); err != nil {
+		return nil, warnings, err
+	}
+	return plan, warnings, nil
 }
 
 // New builds a service: opens GeoIP, compiles, and connects the sinks
@@ -94,7 +113,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Service, error
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	s := &Service{Config: cfg, opts: opts, log: opts.Logger, Registry: prometheus.NewRegistry()}
+	s := &Service{Config: cfg, opts: opts, log: opts.Logger, Registry: prometheus.NewRegistry(), alertFeed: newAlertFeed(500)}
+	s.moduleReloads = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tidemark_module_reloads_total", Help: "Analyzer module events (loaded, reloaded, failed, removed)."}, []string{"module", "event"})
+	s.Registry.MustRegister(s.moduleReloads)
 	geo, err := openGeoIP(cfg)
 	if err != nil {
 		return nil, err
@@ -128,6 +149,10 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Service, error
 		}
 		s.sinks = append(s.sinks, sink.NewStdout(w))
 	}
+	if err := s.startAnalyzers(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
 	r, err := pipeline.NewRunner(pipeline.Options{
 		Config: cfg, Plan: plan, Sinks: s.sinks, Logger: s.log,
 		OnWindow: s.onWindow,
@@ -150,6 +175,9 @@ func (s *Service) onWindow(ctx context.Context, p *pipeline.Pipe, w *sink.Window
 	s.mu.Unlock()
 	if s.opts.OnWindow != nil {
 		s.opts.OnWindow(p.Spec.Name, w)
+	}
+	if s.Analyzers != nil {
+		s.Analyzers.OnWindow(ctx, p.Spec.Name, w)
 	}
 }
 
@@ -190,9 +218,24 @@ func (s *Service) Run(ctx context.Context) error {
 			}
 		}()
 	}
+	if s.Modules != nil && (s.Config.Plugins.Watch == nil || *s.Config.Plugins.Watch) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.Modules.Watch(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("plugins watch stopped; hot reload is off", "err", err)
+			}
+		}()
+	}
 	err := s.Runner.Run(ctx)
 	cancel()
 	wg.Wait()
+	if s.Analyzers != nil {
+		// Analyze what was already written, then save state.
+		if aerr := s.Analyzers.Close(context.Background()); aerr != nil {
+			s.log.Error("analyzers", "err", aerr)
+		}
+	}
 	if err != nil {
 		return err
 	}
