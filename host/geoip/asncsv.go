@@ -141,6 +141,10 @@ func (t *asnTable) answers() fn {
 
 func (t *asnTable) Close() error { return nil }
 
+func (t *asnTable) kind() string {
+	return fmt.Sprintf("asn csv, %d IPv4 + %d IPv6 ranges", len(t.v4), len(t.v6))
+}
+
 func (t *asnTable) lookup(ip netip.Addr, _ fn, out *result) error {
 	var asn, org uint32
 	if ip.Is4() {

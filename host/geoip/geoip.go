@@ -7,7 +7,7 @@
 // "city.names.en", read through geoip2-golang) and the flat layout of the
 // ip-location-db packages ("country_code", "city",
 // "autonomous_system_number", "autonomous_system_organization", read
-// through maxminddb-golang). Each Config key may list several files
+// through maxminddb-golang), which also covers IPinfo's flat files. Each Config key may list several files
 // separated by commas (ip-location-db ships IPv4 and IPv6 separately); they
 // are asked in order and the first that knows the address answers.
 //
@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/netip"
 	"os"
 	"strings"
@@ -79,6 +80,8 @@ type source interface {
 	lookup(ip netip.Addr, want fn, out *result) error
 	// answers is the set of functions the file has data for.
 	answers() fn
+	// kind describes the file for the start-up log.
+	kind() string
 	io.Closer
 }
 
@@ -129,6 +132,7 @@ func Open(cfg Config) (*DB, error) {
 			}
 			db.files = append(db.files, src)
 			has := src.answers()
+			slog.Info("geoip: opened", "key", s.key, "file", path, "kind", src.kind(), "has", fnNames(has))
 			if has&s.need == 0 {
 				db.Close()
 				return nil, fmt.Errorf("geoip.%s %q: the file has no %s data (it has: %s)", s.key, path, s.key, fnNames(has))

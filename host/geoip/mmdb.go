@@ -67,7 +67,10 @@ func newMaxMindSource(g *geoip2.Reader) *maxMindSource {
 	return s
 }
 
-func (s *maxMindSource) answers() fn  { return s.caps }
+func (s *maxMindSource) answers() fn { return s.caps }
+func (s *maxMindSource) kind() string {
+	return fmt.Sprintf("maxmind %q", s.g.Metadata().DatabaseType)
+}
 func (s *maxMindSource) Close() error { return s.g.Close() }
 
 func (s *maxMindSource) lookup(ip netip.Addr, want fn, out *result) error {
@@ -224,7 +227,14 @@ func (s *mmdbSource) probe() error {
 	return nil
 }
 
-func (s *mmdbSource) answers() fn  { return s.caps }
+func (s *mmdbSource) answers() fn { return s.caps }
+func (s *mmdbSource) kind() string {
+	layout := "flat"
+	if s.nested {
+		layout = "nested"
+	}
+	return fmt.Sprintf("%s %q", layout, s.r.Metadata.DatabaseType)
+}
 func (s *mmdbSource) Close() error { return s.r.Close() }
 
 func (s *mmdbSource) lookup(ip netip.Addr, want fn, out *result) error {
