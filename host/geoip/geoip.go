@@ -41,6 +41,9 @@ type Config struct {
 // 5 MiB, enough for the active addresses of a busy link.
 const DefaultCacheSize = 1 << 16
 
+// MaxCacheSize bounds CacheSize (about 1.3 GiB when full).
+const MaxCacheSize = 1 << 24
+
 // fn is one enrichment function, used as a bit mask.
 type fn uint8
 
@@ -103,6 +106,9 @@ type DB struct {
 // Open opens every configured file. Errors name the config key and file,
 // e.g. `geoip.city "data/x.mmdb": not an mmdb file`.
 func Open(cfg Config) (*DB, error) {
+	if cfg.CacheSize < 0 || cfg.CacheSize > MaxCacheSize {
+		return nil, fmt.Errorf("geoip.cache_size: %d is outside 0..%d (0 = %d)", cfg.CacheSize, MaxCacheSize, DefaultCacheSize)
+	}
 	db := &DB{interned: map[string]string{}}
 	type slot struct {
 		key   string

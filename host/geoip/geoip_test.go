@@ -262,6 +262,8 @@ func TestOpenErrors(t *testing.T) {
 		{Config{ASN: emptyCSV}, "no ASN ranges"},
 		{Config{Country: badCSV}, `geoip.country "` + badCSV + `": CSV files only carry ASN ranges`},
 		{Config{City: city + ",/nonexistent/y.mmdb"}, `geoip.city "/nonexistent/y.mmdb": no such file`},
+		{Config{City: city, CacheSize: -1}, "geoip.cache_size: -1 is outside"},
+		{Config{City: city, CacheSize: MaxCacheSize + 1}, "geoip.cache_size"},
 	}
 	for _, c := range cases {
 		db, err := Open(c.cfg)
