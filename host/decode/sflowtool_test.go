@@ -2,6 +2,9 @@ package decode
 
 import (
 	"net/netip"
+	"os"
+	"regexp"
+	"strconv"
 	"testing"
 )
 
@@ -157,6 +160,28 @@ func TestIsIPv4MatchesNetip(t *testing.T) {
 		want := err == nil
 		if got := isIPv4([]byte(s)); got != want {
 			t.Errorf("isIPv4(%q) = %v, netip says %v", s, got, want)
+		}
+	}
+}
+
+// The README's field table is what users read; keep it in step with the
+// schema.
+func TestSflowtoolREADMETable(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := regexp.MustCompile("(?m)^\\| (\\d+) \\| `([a-z_]+)` \\| (number|string) \\|")
+	s := SflowtoolSchema()
+	matches := row.FindAllStringSubmatch(string(readme), -1)
+	if len(matches) != s.Len() {
+		t.Fatalf("README lists %d sflowtool fields, schema has %d", len(matches), s.Len())
+	}
+	for _, m := range matches {
+		slot, _ := strconv.Atoi(m[1])
+		f := s.Field(slot)
+		if f.Name != m[2] || f.Kind.String() != m[3] {
+			t.Errorf("README slot %s: %s %s; schema: %s %s", m[1], m[2], m[3], f.Name, f.Kind)
 		}
 	}
 }
