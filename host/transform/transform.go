@@ -16,7 +16,7 @@
 //	specialised closures (this package)   18 ns
 //	stack VM, switch per instruction       29 ns
 //	generic closures, one per AST node     42 ns
-//	tree of interface nodes (AST walk)     59 ns
+//	tree of interface nodes (AST walk)     63 ns
 //
 // A VM beats naive closures because it has no call per node, but closures
 // whose shape is specialised at compile time (field∘constant read the row
@@ -24,7 +24,7 @@
 // least work per record of all, and they extend to strings and function
 // calls without a value representation shared by every type. The realistic
 // program in BenchmarkRun (where with an in-list, subnet, lower, country,
-// a product, port_name) costs about 80 ns of CPU per record, most of it in
+// a product, port_name) costs about 85 ns of CPU per record, most of it in
 // IP parsing and formatting.
 //
 // Why the error comes back as a second result: a shared error slot in the
