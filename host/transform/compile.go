@@ -272,7 +272,10 @@ func (c *compiler) arith(op tokKind, pos int, l, r value) (value, *CompileError)
 	fieldConst := li >= 0 && r.konst && specialize
 	fieldField := li >= 0 && ri >= 0 && specialize
 	anyConst := r.konst && specialize
-	divErr := c.divZero(pos)
+	var divErr *record.Error
+	if op == tSlash || op == tPercent {
+		divErr = c.divZero(pos)
+	}
 	var f numFn
 	switch op {
 	case tPlus:
