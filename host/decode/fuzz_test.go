@@ -43,6 +43,9 @@ func decodeTwice(t *testing.T, d Decoder, msg []byte) (*record.Row, *record.Erro
 
 func FuzzSflowtool(f *testing.F) {
 	for _, s := range []string{flowLine, flowLine6, cntrLine, "", "FLOW,", "CNTR,1.2.3.4",
+		// lines host/sflow renders from real captures (gopacket, goflow2)
+		"FLOW,10.1.248.22,531,0,b8ca3a6df040,3c8ab0e75441,0x0800,514,0,10.1.14.22,54.240.235.69,6,0x00,64,30461,80,0x10,1490,1472,16000",
+		"CNTR,10.1.248.22,522,6,10000000000,1,3,327115139476491,3406683542,436422,123,0,0,0,57184089570462,1449403761,7363268,592113,0,0,0",
 		"CNTR,10.0.0.2,7,6,10000000000,1,3,18446744073709551615,1000,20,5,0,1,0,987654321,900,10,2,0,0,2",
 		"FLOW,10.0.0.1,3,5,00:16:3e:1a:2b:3c,0050569a0b0c,0x0800,0,0,IP: 192.0.2.10,-,6,0x00,64,1,2,0x02,60,46,1"} {
 		f.Add([]byte(s))

@@ -74,6 +74,9 @@ func TestSflowtoolValid(t *testing.T) {
 			"if_out_multicast_pkts": 10.0, "if_out_broadcast_pkts": 2.0, "if_out_discards": 0.0,
 			"if_out_errors": 0.0, "if_promiscuous_mode": 2.0, "src_ip": "", "packet_size": 0.0,
 		}},
+		{"real capture (host/sflow fixture)", "CNTR,10.1.248.22,522,6,10000000000,1,3,327115139476491,3406683542,436422,123,0,0,0,57184089570462,1449403761,7363268,592113,0,0,0", want{
+			"agent_ip": "10.1.248.22", "if_index": 522.0, "if_in_octets": 327115139476491.0, "if_out_octets": 57184089570462.0, "if_promiscuous_mode": 0.0,
+		}},
 		{"counter past 2^63", "CNTR,10.0.0.2,7,6,10000000000,1,3,18446744073709551615,1000,20,5,0,1,0,987654321,900,10,2,0,0,2", want{
 			"if_in_octets": 18446744073709551615.0,
 		}},
