@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/tidemark/tidemark/host/gen"
+	"github.com/tidemark/tidemark/host/sflow"
 )
 
 // BenchmarkCollect measures UDP receive → decode → format → produce to an
@@ -77,3 +78,49 @@ func BenchmarkCollect(b *testing.B) {
 type sinkFunc func(b []byte)
 
 func (f sinkFunc) Datagram(_ time.Time, _ netip.Addr, b []byte) error { f(b); return nil }
+
+// BenchmarkPipeline measures decode → format → produce into an in-process
+// Kafka without the UDP socket: the collector's capacity per datagram.
+func BenchmarkPipeline(b *testing.B) {
+	var pkts [][]byte
+	g, err := gen.New(gen.Config{Seed: 1, Duration: 5 * time.Second, Rate: 2000})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := g.Run(context.Background(), sinkFunc(func(b []byte) {
+		pkts = append(pkts, append([]byte(nil), b...))
+	})); err != nil {
+		b.Fatal(err)
+	}
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(4, "sflow"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cluster.Close()
+	c, err := New(Config{Listen: "127.0.0.1:0", Brokers: cluster.ListenAddrs(), Topic: "sflow",
+		Registry: prometheus.NewRegistry(), BufferMax: 1 << 20})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.client.Close()
+	w := &worker{c: c, keys: map[netip.Addr][]byte{}}
+	var dec sflow.Decoder
+	b.ReportAllocs()
+	start := time.Now()
+	n := 0
+	for b.Loop() {
+		for _, p := range pkts {
+			w.now = time.Now()
+			if _, err := dec.Decode(p, w); err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+	}
+	if err := c.client.Flush(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	sec := time.Since(start).Seconds()
+	b.ReportMetric(float64(n)/sec, "datagrams/s")
+	b.ReportMetric(value(c.m.produced)/sec, "records/s")
+}

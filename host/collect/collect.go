@@ -357,13 +357,19 @@ func (w *worker) Counters(d *sflow.Datagram, s *sflow.CounterSample) {
 	w.produce(d)
 }
 
+// recordPool recycles records and their value buffers: franz-go hands a
+// record back through its promise, after which it may be reused.
+var recordPool = sync.Pool{New: func() any { return new(kgo.Record) }}
+
 func (w *worker) produce(d *sflow.Datagram) {
-	c := w.c
-	rec := &kgo.Record{Key: w.key(d.Agent), Value: append([]byte(nil), w.buf...), Timestamp: w.now}
-	c.client.TryProduce(context.Background(), rec, c.promise)
+	rec := recordPool.Get().(*kgo.Record)
+	v := rec.Value[:0]
+	*rec = kgo.Record{Key: w.key(d.Agent), Value: append(v, w.buf...), Timestamp: w.now}
+	w.c.client.TryProduce(context.Background(), rec, w.c.promise)
 }
 
-func (c *Collector) promise(_ *kgo.Record, err error) {
+func (c *Collector) promise(rec *kgo.Record, err error) {
+	defer recordPool.Put(rec)
 	switch {
 	case err == nil:
 		c.m.produced.Inc()

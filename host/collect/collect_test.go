@@ -246,3 +246,31 @@ func TestCollectorDropsPastBuffer(t *testing.T) {
 		t.Errorf("produced %v with no broker", n)
 	}
 }
+
+// Agents may export over IPv6: the collector listens on [::1] here.
+func TestCollectorIPv6Transport(t *testing.T) {
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "sflow6"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.Close()
+	c, _, _ := startCollector(t, Config{Listen: "[::1]:0", Workers: 2, Brokers: cluster.ListenAddrs(), Topic: "sflow6"})
+	p, lines := datagram("10.0.0.4", 1, 40001)
+	send(t, c.Addr(), p)
+	waitFor(t, "2 records produced", func() bool { return value(c.m.produced) == 2 })
+	cl, err := kgo.NewClient(kgo.SeedBrokers(cluster.ListenAddrs()...), kgo.ConsumeTopics("sflow6"),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var got []string
+	for len(got) < 2 && ctx.Err() == nil {
+		cl.PollFetches(ctx).EachRecord(func(r *kgo.Record) { got = append(got, string(r.Value)) })
+	}
+	if strings.Join(got, "\n") != strings.Join(lines, "\n") {
+		t.Errorf("got %q, want %q", got, lines)
+	}
+}
