@@ -59,7 +59,8 @@ type Decoder interface {
 	// HasTime reports whether Decode sets row.Time.
 	HasTime() bool
 	// Decode fills row, which is already Reset and sized ≥ Schema().Len().
-	// String slots alias msg, so msg must outlive the row's use.
+	// String slots alias msg, so msg must outlive the row's use. After an
+	// error the row is partly filled and must not be used.
 	Decode(msg []byte, row *record.Row) *record.Error
 }
 
