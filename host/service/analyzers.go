@@ -6,6 +6,7 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"time"
 
 	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
 	"github.com/influxdata/influxdb-client-go/v2/domain"
@@ -47,9 +48,8 @@ func (s *Service) startAnalyzers(ctx context.Context) error {
 	var hist history.Reader
 	var raw func(context.Context, string) (string, error)
 	if ix := cfg.Output.InfluxDB; ix != nil {
-		client := influxdb2.NewClient(ix.URL, ix.Token)
-		s.closers = append(s.closers, func() error { client.Close(); return nil })
-		hist = history.NewInflux(client, ix.Bucket, ix.Org)
+		client := s.influxClient
+		hist = s.history
 		pubs = append(pubs, analyze.NewInflux(client, ix.Org, ix.Bucket, cfg.Alerts.Measurement))
 		q := client.QueryAPI(ix.Org)
 		raw = func(ctx context.Context, flux string) (string, error) {
@@ -104,6 +104,14 @@ func (s *Service) startAnalyzers(ctx context.Context) error {
 
 func (s *Service) onModuleEvent(ev registry.Event) {
 	s.moduleReloads.WithLabelValues(ev.Name, string(ev.Kind)).Inc()
+	if ev.Kind == registry.EventLoaded || ev.Kind == registry.EventReloaded {
+		s.mu.Lock()
+		if s.lastReload == nil {
+			s.lastReload = map[string]time.Time{}
+		}
+		s.lastReload[ev.Name] = time.Now()
+		s.mu.Unlock()
+	}
 	if ev.Err != nil {
 		s.log.Error("analyzer module", "event", ev.Kind, "path", ev.Path, "err", ev.Err)
 		return

@@ -16,12 +16,14 @@ import (
 	"sync"
 	"time"
 
+	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/tidemark/tidemark/host/analyze"
 	"github.com/tidemark/tidemark/host/config"
 	"github.com/tidemark/tidemark/host/console"
+	"github.com/tidemark/tidemark/host/history"
 	"github.com/tidemark/tidemark/host/pipeline"
 	"github.com/tidemark/tidemark/host/sink"
 	"github.com/tidemark/tidemark/host/window"
@@ -59,8 +61,11 @@ type Service struct {
 	alertFeed     *alertFeed
 	moduleReloads *prometheus.CounterVec
 
-	mu      sync.Mutex
-	windows []WindowInfo // recent windows, for the console
+	mu           sync.Mutex
+	windows      []WindowInfo // recent windows, for the console
+	lastReload   map[string]time.Time
+	history      history.Reader
+	influxClient influxdb2.Client
 }
 
 // WindowInfo is a written window, as the console lists it.
@@ -141,6 +146,11 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Service, error
 		}
 		s.influx = in
 		s.sinks = append(s.sinks, in)
+		// Reads (history for analyzers, the console's charts) use their own
+		// client, so a slow chart query never holds up a window write.
+		s.influxClient = influxdb2.NewClient(ix.URL, ix.Token)
+		s.closers = append(s.closers, func() error { s.influxClient.Close(); return nil })
+		s.history = history.NewInflux(s.influxClient, ix.Bucket, ix.Org)
 	}
 	if st := cfg.Output.Stdout; st != nil && st.Enabled {
 		w := opts.Stdout
@@ -207,7 +217,8 @@ func (s *Service) Run(ctx context.Context) error {
 				}},
 				{Name: "influxdb", Ready: s.influxReady},
 			},
-			Routes: s.routes(),
+			Routes:  s.routes(),
+			Backend: &backend{s: s, started: time.Now()},
 		})
 		wg.Add(1)
 		go func() {
