@@ -76,7 +76,7 @@ func Compile(cfg *config.Config, geo transform.GeoIP) (*Plan, error) {
 				if ce.Expr >= 0 {
 					path = fmt.Sprintf("pipeline[%d].fields[%d]", i, ce.Expr)
 				}
-				errs = append(errs, cfg.Errorf(path, "%s", ce.Error()))
+				errs = append(errs, cfg.Errorf(path, "offset %d: %s", ce.Pos, ce.Msg))
 			}
 			continue
 		}
