@@ -4,10 +4,17 @@ const SI = ['', 'k', 'M', 'G', 'T', 'P', 'E'];
 export function si(v: number | null | undefined, digits = 3): string {
   if (v === null || v === undefined || !isFinite(v)) return '–';
   const a = Math.abs(v);
-  if (a < 1000) return a === 0 || Number.isInteger(v) ? String(v) : v.toPrecision(digits).replace(/\.?0+$/, '');
+  if (a < 1000) return a === 0 || Number.isInteger(v) ? String(v) : trim(v.toPrecision(digits));
   let i = 0, x = a;
   while (x >= 1000 && i < SI.length - 1) { x /= 1000; i++; }
-  return (v < 0 ? '-' : '') + x.toPrecision(digits).replace(/\.?0+$/, '') + SI[i];
+  // 999.6k rounds to "1.00e+3" at 3 digits: carry to the next prefix.
+  if (Number(x.toPrecision(digits)) >= 1000 && i < SI.length - 1) { x /= 1000; i++; }
+  return (v < 0 ? '-' : '') + trim(x.toPrecision(digits)) + SI[i];
+}
+
+// trim drops a fraction's trailing zeros: "1.50" → "1.5", "100" stays.
+function trim(s: string): string {
+  return s.includes('.') && !s.includes('e') ? s.replace(/0+$/, '').replace(/\.$/, '') : s;
 }
 
 export function int(v: number | null | undefined): string {
@@ -47,6 +54,17 @@ export function utc(t: string | number | Date, withDate = true): string {
   if (isNaN(d.getTime()) || d.getTime() <= 0) return '–';
   const time = `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
   return withDate ? `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${time}` : time;
+}
+
+// timeTicks labels a time axis in UTC, 24-hour, as precise as the span needs.
+export function timeTicks(splits: number[], spanMs: number): string[] {
+  return splits.map((v) => {
+    const d = new Date(v);
+    const hm = `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
+    if (spanMs <= 10 * 60e3) return `${hm}:${pad(d.getUTCSeconds())}`;
+    if (spanMs <= 36 * 3600e3) return hm;
+    return `${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${hm}`;
+  });
 }
 
 export function ago(t: string | number | Date): string {

@@ -56,12 +56,12 @@ export function alertsPage(root: HTMLElement): () => void {
     instSel.append(h('option', { value: name, selected: name === instance }, name));
   }
 
-  const row = (a: Alert, fresh: boolean) => h('tr', { class: `sev-row sev-${a.severity}${fresh ? ' fresh' : ''}`, 'data-id': a.id, 'data-severity': a.severity },
-    h('td', { class: 'nowrap' }, utc(a.at)), h('td', null, severityBadge(a.severity)), h('td', null, a.instance),
-    h('td', { class: 'muted' }, a.module), h('td', null, a.pipeline), h('td', null, tagLabel(a.series)), h('td', { class: 'muted' }, a.field),
+  const row = (a: Alert, fresh: boolean) => h('tr', { class: `sev-row row-${a.severity}${fresh ? ' fresh' : ''}`, 'data-id': a.id, 'data-severity': a.severity },
+    h('td', { class: 'nowrap' }, utc(a.at)), h('td', null, severityBadge(a.severity)), h('td', { class: 'nowrap' }, a.instance),
+    h('td', { class: 'muted nowrap' }, a.module), h('td', null, a.pipeline), h('td', null, tagLabel(a.series)), h('td', { class: 'muted' }, a.field),
     h('td', { class: 'num strong' }, si(a.observed)), h('td', { class: 'num' }, si(a.expected)),
     h('td', { class: 'num muted nowrap' }, a.lower || a.upper ? `${si(a.lower)} – ${si(a.upper)}` : '–'),
-    h('td', { class: 'nowrap' }, utc(a.window)), h('td', { class: 'msg' }, a.message),
+    h('td', { class: 'nowrap', title: utc(a.window) }, utc(a.window, false)), h('td', { class: 'msg' }, a.message),
     h('td', null, a.pipeline ? h('a', { href: alertChartURL(a), class: 'chart-link' }, 'chart →') : null));
 
   function add(a: Alert, fresh: boolean) {

@@ -4,7 +4,7 @@
 import uPlot from 'uplot';
 import { h, clear, toast } from '../dom';
 import { api, PipelineStatus, SeriesResponse } from '../api';
-import { si, withUnit, unitOf, durationMs, utc, tagLabel, palette } from '../format';
+import { si, withUnit, unitOf, durationMs, utc, tagLabel, palette, timeTicks } from '../format';
 
 const RANGES: [string, number][] = [['5m', 5 * 60e3], ['15m', 15 * 60e3], ['1h', 3600e3], ['6h', 6 * 3600e3], ['24h', 24 * 3600e3], ['7d', 7 * 86400e3]];
 const TOPS = [5, 10, 20, 50];
@@ -50,7 +50,7 @@ export function chartPage(root: HTMLElement, params: Record<string, string>): ()
   let timer: ReturnType<typeof setInterval> | undefined;
 
   const fieldSel = h('select', { id: 'field', 'aria-label': 'Field' });
-  const topSel = h('select', { id: 'top', 'aria-label': 'Top keys' }, TOPS.map((n) => h('option', { value: n, selected: n === st.top }, `top ${n}`)));
+  const topSel = h('select', { id: 'top-keys', 'aria-label': 'Top keys' }, TOPS.map((n) => h('option', { value: n, selected: n === st.top }, `top ${n}`)));
   const perSel = h('select', { id: 'per', 'aria-label': 'Per' }, h('option', { value: 'w', selected: !st.perSec }, 'per window'), h('option', { value: 's', selected: st.perSec }, 'per second'));
   const rangeBtns = h('div', { class: 'seg', role: 'group', 'aria-label': 'Time range' });
   const fromIn = h('input', { type: 'datetime-local', id: 'from', 'aria-label': 'From (UTC)' });
@@ -133,6 +133,7 @@ export function chartPage(root: HTMLElement, params: Record<string, string>): ()
     chartEl.dataset.points = String(points);
     chartEl.dataset.series = String(res.series.length);
     const unitLabel = `${unit === 'distinct' || unit === 'records' ? unit : unit || 'value'} ${st.perSec ? 'per second' : `per ${res.window} window`}`;
+    chartEl.dataset.ylabel = `${res.field} (${unitLabel})`;
     info.textContent = `${res.series.length} keys · ${points} points · ${utc(from)} → ${utc(to)} UTC · window ${res.window}` +
       (st.mark !== undefined ? ` · alert window ${utc(st.mark)}` : '');
     plot?.destroy();
@@ -152,9 +153,9 @@ export function chartPage(root: HTMLElement, params: Record<string, string>): ()
       tzDate: (ts) => uPlot.tzDate(new Date(ts), 'Etc/UTC'),
       scales: { x: { time: true, range: () => [from, to] }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.05 : 1] } },
       axes: [
-        { stroke: '#9aa4b2', grid: { stroke: '#252b36', width: 1 }, ticks: { stroke: '#252b36' } },
+        { stroke: '#9aa4b2', grid: { stroke: '#252b36', width: 1 }, ticks: { stroke: '#252b36' }, values: (_u, splits) => timeTicks(splits, to - from) },
         { stroke: '#9aa4b2', grid: { stroke: '#252b36', width: 1 }, ticks: { stroke: '#252b36' }, size: 70,
-          label: `${res.field} (${unitLabel})`, labelSize: 18, labelFont: '12px system-ui, sans-serif',
+          label: chartEl.dataset.ylabel, labelSize: 18, labelFont: '12px system-ui, sans-serif',
           values: (_u, vals) => vals.map((v) => si(v)) },
       ],
       series: [

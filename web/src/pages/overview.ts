@@ -44,10 +44,14 @@ export function overviewPage(root: HTMLElement): () => void {
       clear(table, h('p', { class: 'empty' }, 'No pipelines configured.'));
       return;
     }
-    const head = ['pipeline', 'window', 'group by', 'records/s', '', 'aggregated', 'filtered', 'windows written', 'points written',
-      'open windows', 'late', 'malformed', 'dead-lettered', 'errors', 'overflowed'];
+    // Short headers keep the table on one screen; titles say them in full.
+    const head: [string, string][] = [['pipeline', ''], ['window', 'window size'], ['group by', 'group keys'], ['records/s', 'records read per second'], ['', ''],
+      ['aggregated', 'records aggregated into windows'], ['filtered', 'records dropped by where'], ['windows', 'windows written to InfluxDB'],
+      ['points', 'points written to InfluxDB'], ['open', 'windows open now'], ['late', 'records later than the watermark'],
+      ['malformed', 'lines that did not decode (input-wide)'], ['dead-letter', 'records sent to the dead-letter topic'],
+      ['errors', 'per-record transform errors'], ['overflow', 'records folded into __overflow__ past max_keys']];
     clear(table, h('table', { class: 'grid', id: 'pipelines' },
-      h('thead', null, h('tr', null, head.map((t, i) => h('th', { class: i >= 3 ? 'num' : null }, t)))),
+      h('thead', null, h('tr', null, head.map(([t, title], i) => h('th', { class: i >= 3 ? 'num' : null, title: title || null }, t)))),
       h('tbody', null, ov.pipelines.map((p) => {
         const hist = rates.get(p.name) ?? [];
         hist.push(p.records_per_sec);
@@ -70,7 +74,7 @@ export function overviewPage(root: HTMLElement): () => void {
       clear(recent, h('p', { class: 'empty' }, 'No alerts raised yet.'));
       return;
     }
-    clear(recent, h('table', { class: 'grid' }, h('tbody', null, list.map((a) => h('tr', { class: `sev-row sev-${a.severity}` },
+    clear(recent, h('table', { class: 'grid' }, h('tbody', null, list.map((a) => h('tr', { class: `sev-row row-${a.severity}` },
       h('td', { class: 'nowrap' }, utc(a.at)), h('td', null, severityBadge(a.severity)), h('td', null, a.instance),
       h('td', null, a.pipeline), h('td', null, tagLabel(a.series)), h('td', { class: 'msg' }, a.message),
       h('td', null, h('a', { href: alertChartURL(a) }, 'chart →')))))));
