@@ -34,7 +34,7 @@ func runGen(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("gen", flag.ContinueOnError)
 	var cfg gen.Config
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "random seed: the same seed and flags give the same traffic")
-	start := fs.String("start", "2026-01-05T00:00:00Z", "simulated start time (RFC 3339)")
+	start := fs.String("start", "2026-01-05T00:00:00Z", `simulated start time (RFC 3339), or "now" (not reproducible)`)
 	fs.DurationVar(&cfg.Duration, "duration", time.Hour, "simulated time to generate (0: until interrupted)")
 	fs.Float64Var(&cfg.Speed, "speed", 1, "simulated seconds per wall second (0: as fast as possible; 3600: an hour per second)")
 	fs.Float64Var(&cfg.Rate, "rate", 1000, "flow samples per simulated second at the daily mean")
@@ -61,7 +61,9 @@ func runGen(ctx context.Context, args []string) error {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	var err error
-	if cfg.Start, err = time.Parse(time.RFC3339, *start); err != nil {
+	if *start == "now" {
+		cfg.Start = time.Now().UTC().Truncate(time.Second)
+	} else if cfg.Start, err = time.Parse(time.RFC3339, *start); err != nil {
 		return fmt.Errorf("-start: %w", err)
 	}
 	cfg.SamplingRate = uint32(*sampling)
