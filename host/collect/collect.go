@@ -172,6 +172,10 @@ func New(cfg Config) (*Collector, error) {
 		return nil, err
 	}
 	c := &Collector{cfg: cfg, seqs: make(map[agentKey]uint32)}
+	// Sockets first: a busy port fails before anything else is set up.
+	if err := c.listen(); err != nil {
+		return nil, err
+	}
 	c.client, err = kgo.NewClient(
 		kgo.SeedBrokers(cfg.Brokers...),
 		kgo.DefaultProduceTopic(cfg.Topic),
@@ -181,20 +185,18 @@ func New(cfg Config) (*Collector, error) {
 		kgo.ProducerLinger(5*time.Millisecond),
 	)
 	if err != nil {
+		c.closeConns()
 		return nil, fmt.Errorf("collect: kafka client: %w", err)
 	}
 	c.m, err = newMetrics(cfg.Registry, func() float64 { return float64(c.client.BufferedProduceRecords()) })
 	if err != nil {
+		c.closeConns()
 		c.client.Close()
 		return nil, err
 	}
 	c.flowCtr = c.m.samples.WithLabelValues("flow")
 	c.cntrCtr = c.m.samples.WithLabelValues("counters")
 	c.otherCt = c.m.samples.WithLabelValues("other")
-	if err := c.listen(); err != nil {
-		c.client.Close()
-		return nil, err
-	}
 	return c, nil
 }
 
@@ -219,9 +221,7 @@ func (c *Collector) listen() error {
 	for i := 0; i < c.cfg.Workers; i++ {
 		pc, err := lc.ListenPacket(context.Background(), "udp", addr)
 		if err != nil {
-			for _, conn := range c.conns {
-				conn.Close()
-			}
+			c.closeConns()
 			return fmt.Errorf("collect: listen %s: %w", addr, err)
 		}
 		conn := pc.(*net.UDPConn)
@@ -229,6 +229,12 @@ func (c *Collector) listen() error {
 		addr = conn.LocalAddr().String()
 	}
 	return nil
+}
+
+func (c *Collector) closeConns() {
+	for _, conn := range c.conns {
+		conn.Close()
+	}
 }
 
 // Addr is the bound UDP address.
@@ -248,9 +254,7 @@ func (c *Collector) Run(ctx context.Context) error {
 	c.cfg.Logger.Info("collecting sFlow", "listen", c.Addr().String(), "workers", len(c.conns),
 		"topic", c.cfg.Topic, "format", c.cfg.Format)
 	<-ctx.Done()
-	for _, conn := range c.conns {
-		conn.Close()
-	}
+	c.closeConns()
 	wg.Wait()
 	flushCtx, cancel := context.WithTimeout(context.Background(), c.cfg.FlushTimeout)
 	defer cancel()

@@ -274,3 +274,34 @@ func TestCollectorIPv6Transport(t *testing.T) {
 		t.Errorf("got %q, want %q", got, lines)
 	}
 }
+
+func TestConfigErrors(t *testing.T) {
+	busy, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	reg := prometheus.NewRegistry()
+	for _, tc := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{Brokers: []string{"x:1"}, Topic: "t", Format: "csv"}, `format "csv"`},
+		{Config{Brokers: []string{"x:1"}, Topic: "t", Compression: "brotli"}, `compression "brotli"`},
+		{Config{Topic: "t"}, "no brokers"},
+		{Config{Brokers: []string{"x:1"}}, "no topic"},
+		{Config{Listen: busy.LocalAddr().String(), Brokers: []string{"x:1"}, Topic: "t", Registry: reg}, "collect: listen"},
+	} {
+		_, err := New(tc.cfg)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: error %v, want %q", tc.cfg, err, tc.want)
+		}
+	}
+	// The failed New left nothing registered: a retry on the same registry works.
+	c, err := New(Config{Listen: "127.0.0.1:0", Brokers: []string{"127.0.0.1:1"}, Topic: "t", Registry: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.closeConns()
+	c.client.Close()
+}
