@@ -88,6 +88,7 @@ func TestDecodeRejects(t *testing.T) {
 		"offset decreases":  put32(HeaderSize+8, 0xFFFFFF),
 		"series off":        put32(52, 4),
 		"misaligned frames": put32(56, 0x101),
+		"frames past end":   put32(56, 0xFFFFFFF8), // found by FuzzDecode: total−frames_off underflowed
 		"zero frames":       put32(48, 0),
 		"many frames":       put32(48, 1<<31),
 		"small stride":      put32(60, 8),

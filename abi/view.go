@@ -117,8 +117,8 @@ func (v *View) Reset(b []byte) error {
 	if frames < 1 {
 		return formatErr("no frame 0")
 	}
-	if framesOff%8 != 0 || framesOff < seriesEnd {
-		return formatErr("frames offset %d (series table ends at %d, must be 8-aligned)", framesOff, seriesEnd)
+	if framesOff%8 != 0 || framesOff < seriesEnd || framesOff > total {
+		return formatErr("frames offset %d (series table ends at %d, total %d, must be 8-aligned)", framesOff, seriesEnd, total)
 	}
 	if fields != 0 && series > (math.MaxUint32/8)/fields {
 		return formatErr("%d fields × %d series overflow", fields, series)
