@@ -215,7 +215,7 @@ func TestCollectorJSON(t *testing.T) {
 	for len(got) < 2 && ctx.Err() == nil {
 		cl.PollFetches(ctx).EachRecord(func(r *kgo.Record) { got = append(got, string(r.Value)) })
 	}
-	if len(got) != 2 || !strings.Contains(got[0], `"type":"flow"`) || !strings.Contains(got[0], `"src_port":40007`) ||
+	if len(got) != 2 || !strings.Contains(got[0], `"type":"FLOW"`) || !strings.Contains(got[0], `"src_port":40007`) ||
 		!strings.Contains(got[0], `"datagram_seq":7`) || !strings.Contains(got[1], `"if_in_octets":700`) {
 		t.Errorf("json records: %q", got)
 	}

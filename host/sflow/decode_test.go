@@ -96,7 +96,7 @@ func TestJSONRecords(t *testing.T) {
 	}
 	f, c := h.objs[0], h.objs[1]
 	for k, want := range map[string]any{
-		"type": "flow", "agent": "10.1.0.1", "agent_sub_id": 1.0, "datagram_seq": 4711.0, "sample_seq": 901.0,
+		"type": "FLOW", "agent_ip": "10.1.0.1", "agent_sub_id": 1.0, "datagram_seq": 4711.0, "sample_seq": 901.0,
 		"sample_pool": 3690496.0, "sampling_rate": 4096.0, "input_port": 17.0, "src_ip": "198.51.100.7",
 		"dst_port": 443.0, "tcp_flags": 24.0, "ip_size": 1240.0, "in_vlan": 100.0, "out_vlan": 200.0,
 		"src_mac": "0c:42:a1:b2:c3:d4", "event_time": "2026-11-27T12:00:00.5Z", "expanded": true,
@@ -106,7 +106,7 @@ func TestJSONRecords(t *testing.T) {
 		}
 	}
 	for k, want := range map[string]any{
-		"type": "counters", "if_index": 17.0, "if_speed": 1e10, "if_in_octets": 918273645546.0, "dot3_fcs_errors": 4.0,
+		"type": "CNTR", "if_index": 17.0, "if_speed": 1e10, "if_in_octets": 918273645546.0, "dot3_fcs_errors": 4.0,
 	} {
 		if c[k] != want {
 			t.Errorf("counters %s = %v, want %v", k, c[k], want)

@@ -169,19 +169,21 @@ func (w *jsonWriter) datagram(kind string, d *Datagram, at time.Time) {
 	w.b = append(w.b, '"')
 	w.b = at.UTC().AppendFormat(w.b, time.RFC3339Nano)
 	w.b = append(w.b, '"')
-	w.addr("agent", d.Agent)
+	w.addr("agent_ip", d.Agent)
 	w.u("agent_sub_id", uint64(d.SubAgentID))
 	w.u("datagram_seq", uint64(d.SequenceNo))
 	w.u("uptime_ms", uint64(d.Uptime))
 }
 
 // AppendFlowJSON appends one flow sample as a JSON object: the FLOW line's
-// fields plus the sample's context (sequence numbers, sample pool, drops,
-// interface formats) and the event time at (arrival time at the collector,
-// or the simulated time in gen). IP addresses are in canonical text form.
+// fields, named as host/decode names the sflowtool columns ("type":"FLOW",
+// agent_ip, src_ip, ..., sampling_rate) so one pipeline config fits both
+// formats, plus the sample's context (sequence numbers, sample pool, drops,
+// interface formats) and event_time (arrival at the collector). IP
+// addresses are in canonical text form, MACs colon-separated.
 func AppendFlowJSON(dst []byte, d *Datagram, f *FlowSample, at time.Time) []byte {
 	w := jsonWriter{b: dst}
-	w.datagram("flow", d, at)
+	w.datagram("FLOW", d, at)
 	w.u("sample_seq", uint64(f.SequenceNo))
 	w.bool("expanded", f.Expanded)
 	w.u("source_id_class", uint64(f.SourceIDClass))
@@ -212,10 +214,11 @@ func AppendFlowJSON(dst []byte, d *Datagram, f *FlowSample, at time.Time) []byte
 	return w.b
 }
 
-// AppendCounterJSON appends one counter sample as a JSON object.
+// AppendCounterJSON appends one counter sample as a JSON object
+// ("type":"CNTR", the CNTR line's fields, and the Ethernet counters when present).
 func AppendCounterJSON(dst []byte, d *Datagram, c *CounterSample, at time.Time) []byte {
 	w := jsonWriter{b: dst}
-	w.datagram("counters", d, at)
+	w.datagram("CNTR", d, at)
 	w.u("sample_seq", uint64(c.SequenceNo))
 	w.bool("expanded", c.Expanded)
 	w.u("source_id_class", uint64(c.SourceIDClass))
