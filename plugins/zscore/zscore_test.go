@@ -1,12 +1,15 @@
 package main
 
 import (
+	"fmt"
 	"math"
+	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/tidemark/tidemark/abi"
 	"github.com/tidemark/tidemark/plugins/internal/synth"
+	"github.com/tidemark/tidemark/sdk/go/tmtest"
 )
 
 func TestRobustZ(t *testing.T) {
@@ -72,4 +75,22 @@ func TestGolden(t *testing.T) {
 	sc := scenario(20, 2, 0.3)
 	sc.Windows = 24
 	synth.CheckGolden(t, &zscore{}, map[string]any{"fields": []any{"sum_packets"}, "min_windows": 5.0}, inputs(sc, 10))
+}
+
+// BenchmarkWasmAnalyze: one window of 1,000 series with 30 history frames
+// through the zscore module under the real runtime.
+func BenchmarkWasmAnalyze(b *testing.B) {
+	sc := scenario(-1, 0, 1)
+	for i := len(sc.Series); i < 1000; i++ {
+		sc.Series = append(sc.Series, fmt.Sprintf("s%d", i))
+	}
+	in := sc.Input(40, 30)
+	dir, _ := filepath.Abs(".")
+	inst := tmtest.Start(b, tmtest.Build(b, dir), map[string]any{"fields": []any{"sum_packets"}})
+	for b.Loop() {
+		if _, err := inst.Analyze(in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/call")
 }
