@@ -21,6 +21,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"golang.org/x/net/ipv4"
+	"golang.org/x/net/ipv6"
 	"golang.org/x/sys/unix"
 
 	"github.com/tidemark/tidemark/host/sflow"
@@ -274,12 +276,31 @@ func Run(ctx context.Context, cfg Config) error {
 	return c.Run(ctx)
 }
 
+// batchSize is how many datagrams one recvmmsg call may return.
+const batchSize = 32
+
+// batchReader reads several datagrams per system call (recvmmsg on Linux).
+type batchReader interface {
+	ReadBatch(ms []ipv4.Message, flags int) (int, error)
+}
+
+func newBatchReader(conn *net.UDPConn) batchReader {
+	if a, ok := conn.LocalAddr().(*net.UDPAddr); ok && a.IP.To4() != nil {
+		return ipv4.NewPacketConn(conn)
+	}
+	return ipv6.NewPacketConn(conn)
+}
+
 func (c *Collector) serve(conn *net.UDPConn) {
-	buf := make([]byte, 65536)
+	br := newBatchReader(conn)
+	msgs := make([]ipv4.Message, batchSize)
+	for i := range msgs {
+		msgs[i].Buffers = [][]byte{make([]byte, 65536)}
+	}
 	w := &worker{c: c, keys: make(map[netip.Addr][]byte), json: c.cfg.Format == "json"}
 	var dec sflow.Decoder
 	for {
-		n, _, err := conn.ReadFromUDPAddrPort(buf)
+		n, err := br.ReadBatch(msgs, 0)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
@@ -287,24 +308,30 @@ func (c *Collector) serve(conn *net.UDPConn) {
 			c.cfg.Logger.Warn("collect: read", "err", err)
 			continue
 		}
-		c.m.datagrams.Inc()
 		w.now = time.Now()
-		d, err := dec.Decode(buf[:n], w)
-		if d.OtherSamples > 0 {
-			c.otherCt.Add(float64(d.OtherSamples))
+		for i := range msgs[:n] {
+			c.handle(&dec, w, msgs[i].Buffers[0][:msgs[i].N])
 		}
-		if err != nil {
-			var de *sflow.DecodeError
-			reason := "other"
-			if errors.As(err, &de) {
-				reason = string(de.Reason)
-			}
-			c.m.decodeErrors.WithLabelValues(reason).Inc()
-			c.cfg.Logger.Debug("collect: decode", "err", err)
+	}
+}
+
+func (c *Collector) handle(dec *sflow.Decoder, w *worker, datagram []byte) {
+	c.m.datagrams.Inc()
+	d, err := dec.Decode(datagram, w)
+	if d.OtherSamples > 0 {
+		c.otherCt.Add(float64(d.OtherSamples))
+	}
+	if err != nil {
+		var de *sflow.DecodeError
+		reason := "other"
+		if errors.As(err, &de) {
+			reason = string(de.Reason)
 		}
-		if d.Version == 5 && d.Agent.IsValid() && (err == nil || d.FlowSamples+d.CounterSamples > 0) {
-			c.trackSequence(d)
-		}
+		c.m.decodeErrors.WithLabelValues(reason).Inc()
+		c.cfg.Logger.Debug("collect: decode", "err", err)
+	}
+	if d.Version == 5 && d.Agent.IsValid() && (err == nil || d.FlowSamples+d.CounterSamples > 0) {
+		c.trackSequence(d)
 	}
 }
 
