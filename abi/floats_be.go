@@ -4,7 +4,6 @@ package abi
 
 import "math"
 
-const littleEndian = false
 
 func putFloats(dst []byte, src []float64) {
 	for i, v := range src {

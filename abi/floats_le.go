@@ -4,8 +4,6 @@ package abi
 
 import "unsafe"
 
-// littleEndian hosts copy and view f64 columns as raw memory.
-const littleEndian = true
 
 func putFloats(dst []byte, src []float64) {
 	if len(src) == 0 {
