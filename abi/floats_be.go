@@ -4,7 +4,6 @@ package abi
 
 import "math"
 
-
 func putFloats(dst []byte, src []float64) {
 	for i, v := range src {
 		le.PutUint64(dst[8*i:], math.Float64bits(v))

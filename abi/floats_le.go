@@ -4,7 +4,6 @@ package abi
 
 import "unsafe"
 
-
 func putFloats(dst []byte, src []float64) {
 	if len(src) == 0 {
 		return
