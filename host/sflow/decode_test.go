@@ -170,7 +170,7 @@ func (h handlerFuncs) Counters(d *Datagram, c *CounterSample) {
 func FuzzDecode(f *testing.F) {
 	files, _ := filepath.Glob("testdata/*.hex")
 	for _, p := range files {
-		f.Add(readHex(&testing.T{}, p))
+		f.Add(readHex(f, p))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var dec Decoder
