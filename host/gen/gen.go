@@ -14,6 +14,7 @@ package gen
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -152,6 +153,7 @@ type Generator struct {
 	now        func() time.Time
 	sleep      func(ctx context.Context, d time.Duration) error
 	serverAddr map[netip.Addr]int
+	ran        bool
 }
 
 // New builds the population and agents for cfg.
@@ -303,6 +305,10 @@ func (g *Generator) failed(agentIdx int, t time.Time) bool {
 // Run generates until Duration is reached or ctx ends, handing datagrams to
 // sink. It returns the run's statistics; a cancelled context is not an error.
 func (g *Generator) Run(ctx context.Context, sink Sink) (Stats, error) {
+	if g.ran {
+		return g.stats, errors.New("gen: a Generator runs once; create another with New")
+	}
+	g.ran = true
 	cfg := &g.cfg
 	wallStart := g.now()
 	lastProgress := wallStart

@@ -423,3 +423,34 @@ func TestExampleScenario(t *testing.T) {
 		t.Errorf("schedule %v", inj[1])
 	}
 }
+
+// With no Duration the generator runs until its context ends; that is a
+// clean stop, and a Generator cannot be run twice.
+func TestRunUntilCancelled(t *testing.T) {
+	g, err := New(Config{Seed: 1, Rate: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := &cancelAfter{n: 50, cancel: cancel}
+	st, err := g.Run(ctx, s)
+	if err != nil || st.Datagrams < 50 || !st.SimEnd.After(time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("stats %+v, err %v", st, err)
+	}
+	if _, err := g.Run(context.Background(), s); err == nil {
+		t.Error("second Run accepted")
+	}
+}
+
+type cancelAfter struct {
+	n      int
+	cancel context.CancelFunc
+}
+
+func (c *cancelAfter) Datagram(time.Time, netip.Addr, []byte) error {
+	if c.n--; c.n == 0 {
+		c.cancel()
+	}
+	return nil
+}
