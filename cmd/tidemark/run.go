@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/tidemark/tidemark/host/config"
 	"github.com/tidemark/tidemark/host/service"
@@ -36,6 +38,22 @@ func runRun(ctx context.Context, args []string) error {
 		defer cancel()
 		go progress(pctx, os.Stderr, isTTY(os.Stderr), svc.Runner, nil)
 	}
+	// SIGHUP re-reads the [[analyzer]] blocks of the config file.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				if err := svc.ReloadAnalyzers(ctx, nil); err != nil {
+					log.Error("SIGHUP reload failed; the running analyzers are unchanged where they could not be replaced", "err", err)
+				}
+			}
+		}
+	}()
 	log.Info("tidemark running", "config", *path, "pipelines", len(svc.Plan.Pipes), "http", cfg.HTTP.Listen)
 	return svc.Run(ctx)
 }

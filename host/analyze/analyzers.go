@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -53,13 +55,18 @@ type Options struct {
 
 // Analyzers runs every configured [[analyzer]] instance.
 type Analyzers struct {
-	opts       Options
-	log        *slog.Logger
+	opts      Options
+	log       *slog.Logger
+	pipes     map[string]Pipeline
+	metrics   *Metrics
+	closeOnce sync.Once
+
+	// mu guards the instance set, which a SIGHUP reload changes while
+	// windows keep arriving.
+	mu         sync.RWMutex
 	instances  []*Instance
 	byPipeline map[string][]*Instance
-	metrics    *Metrics
-	wg         sync.WaitGroup
-	closeOnce  sync.Once
+	specs      map[string]string // instance name → its config, to see what changed
 }
 
 // New binds every instance. Errors name the analyzer block.
@@ -76,72 +83,180 @@ func New(ctx context.Context, o Options) (*Analyzers, error) {
 	if o.Publisher == nil {
 		o.Publisher = Publishers{}
 	}
-	a := &Analyzers{opts: o, log: o.Logger, byPipeline: map[string][]*Instance{}, metrics: newMetrics()}
-	pipes := map[string]Pipeline{}
+	a := &Analyzers{opts: o, log: o.Logger, byPipeline: map[string][]*Instance{}, metrics: newMetrics(), pipes: map[string]Pipeline{}, specs: map[string]string{}}
 	for _, p := range o.Pipelines {
-		pipes[p.Name] = p
+		a.pipes[p.Name] = p
 	}
 	var errs []error
-	mods := map[string]registry.ModuleInfo{}
-	for _, m := range o.Registry.Modules() {
-		if m.Running {
-			mods[m.Name] = m
-		}
-	}
-	for i, ac := range o.Config.Analyzer {
-		at := fmt.Sprintf("analyzer[%d]", i)
-		p, ok := pipes[ac.Pipeline]
-		if !ok {
-			errs = append(errs, fmt.Errorf("%s.pipeline: no pipeline %q", at, ac.Pipeline))
-			continue
-		}
-		mi, ok := mods[ac.Module]
-		if !ok {
-			errs = append(errs, fmt.Errorf("%s.module: no loaded module %q in %s (%s)", at, ac.Module, o.Config.Plugins.Dir, moduleHint(o.Registry, ac.Module)))
-			continue
-		}
-		opts, err := resolveOptions(mi.Path, ac.Options)
+	var started []*Instance
+	for i := range o.Config.Analyzer {
+		inst, err := a.bind(ctx, o.Config, i, nil)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s.options: %w", at, err))
+			errs = append(errs, err)
 			continue
 		}
-		inst := &Instance{
-			a: a, name: ac.Name, module: ac.Module, version: mi.Version, pipe: p,
-			hist: o.Config.History(i), store: newStore(), tracker: NewTracker(o.Config.Renotify()),
-			queue: make(chan job, o.QueueLen),
-		}
-		fields, err := selectFields(p, ac.Fields)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s.fields: %w", at, err))
-			continue
-		}
-		inst.fields = fields
-		if o.StateDir != "" {
-			if err := loadSnapshot(o.StateDir, inst.name, inst.store, inst.tracker); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", at, err))
-				continue
-			}
-		}
-		h, err := o.Registry.Bind(ctx, registry.InstanceSpec{
-			Name: ac.Name, Module: ac.Module, Options: opts, Capabilities: ac.Capabilities, Host: &hostFuncs{inst: inst},
-		})
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", at, err))
-			continue
-		}
-		inst.handle = h
-		a.instances = append(a.instances, inst)
-		a.byPipeline[p.Name] = append(a.byPipeline[p.Name], inst)
+		started = append(started, inst)
 	}
 	if len(errs) > 0 {
-		a.closeHandles(ctx)
+		for _, inst := range started {
+			_ = inst.handle.Close(ctx)
+		}
 		return nil, errors.Join(errs...)
 	}
-	for _, inst := range a.instances {
-		a.wg.Add(1)
-		go inst.loop(ctx)
+	for _, inst := range started {
+		a.add(ctx, inst)
 	}
 	return a, nil
+}
+
+// bind creates (but does not start) the instance of cfg.Analyzer[i]. A
+// previous instance of the same name hands over its host-kept state.
+func (a *Analyzers) bind(ctx context.Context, cfg *config.Config, i int, prev *Instance) (*Instance, error) {
+	o := a.opts
+	ac := cfg.Analyzer[i]
+	at := fmt.Sprintf("analyzer[%d]", i)
+	p, ok := a.pipes[ac.Pipeline]
+	if !ok {
+		return nil, fmt.Errorf("%s.pipeline: no pipeline %q", at, ac.Pipeline)
+	}
+	var mi registry.ModuleInfo
+	found := false
+	for _, m := range o.Registry.Modules() {
+		if m.Running && m.Name == ac.Module {
+			mi, found = m, true
+		}
+	}
+	if !found {
+		return nil, fmt.Errorf("%s.module: no loaded module %q in %s (%s)", at, ac.Module, cfg.Plugins.Dir, moduleHint(o.Registry, ac.Module))
+	}
+	opts, err := resolveOptions(mi.Path, ac.Options)
+	if err != nil {
+		return nil, fmt.Errorf("%s.options: %w", at, err)
+	}
+	inst := &Instance{
+		a: a, name: ac.Name, module: ac.Module, version: mi.Version, pipe: p,
+		hist: cfg.History(i), store: newStore(), tracker: NewTracker(cfg.Renotify()),
+		queue: make(chan job, o.QueueLen), done: make(chan struct{}),
+	}
+	if inst.fields, err = selectFields(p, ac.Fields); err != nil {
+		return nil, fmt.Errorf("%s.fields: %w", at, err)
+	}
+	switch {
+	case prev != nil:
+		inst.store, inst.tracker = prev.store, prev.tracker
+	case o.StateDir != "":
+		if err := loadSnapshot(o.StateDir, inst.name, inst.store, inst.tracker); err != nil {
+			return nil, fmt.Errorf("%s: %w", at, err)
+		}
+	}
+	h, err := o.Registry.Bind(ctx, registry.InstanceSpec{
+		Name: ac.Name, Module: ac.Module, Options: opts, Capabilities: ac.Capabilities, Host: &hostFuncs{inst: inst},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", at, err)
+	}
+	inst.handle = h
+	inst.spec = specOf(cfg, i)
+	return inst, nil
+}
+
+// specOf is an analyzer block's config as text, to compare on reload.
+func specOf(cfg *config.Config, i int) string {
+	b, _ := json.Marshal(struct {
+		A config.Analyzer
+		H config.HistorySpec
+	}{cfg.Analyzer[i], cfg.History(i)})
+	return string(b)
+}
+
+func (a *Analyzers) add(ctx context.Context, inst *Instance) {
+	a.mu.Lock()
+	a.instances = append(a.instances, inst)
+	a.byPipeline[inst.pipe.Name] = append(a.byPipeline[inst.pipe.Name], inst)
+	a.specs[inst.name] = inst.spec
+	a.mu.Unlock()
+	go inst.loop(ctx)
+}
+
+// stop removes an instance: it finishes the windows already queued for it,
+// then its module instance is closed. Its state stays with the caller.
+func (a *Analyzers) stop(ctx context.Context, inst *Instance) {
+	a.mu.Lock()
+	a.instances = slices.DeleteFunc(a.instances, func(x *Instance) bool { return x == inst })
+	a.byPipeline[inst.pipe.Name] = slices.DeleteFunc(a.byPipeline[inst.pipe.Name], func(x *Instance) bool { return x == inst })
+	delete(a.specs, inst.name)
+	a.mu.Unlock()
+	close(inst.queue)
+	<-inst.done
+	_ = inst.handle.Close(ctx)
+}
+
+// replace swaps old for inst between windows: windows already queued for
+// old are analysed by old, every later one by inst, none twice or skipped.
+func (a *Analyzers) replace(ctx context.Context, old, inst *Instance) {
+	a.mu.Lock()
+	for i, x := range a.instances {
+		if x == old {
+			a.instances[i] = inst
+		}
+	}
+	a.byPipeline[old.pipe.Name] = slices.DeleteFunc(a.byPipeline[old.pipe.Name], func(x *Instance) bool { return x == old })
+	a.byPipeline[inst.pipe.Name] = append(a.byPipeline[inst.pipe.Name], inst)
+	a.specs[inst.name] = inst.spec
+	a.mu.Unlock()
+	close(old.queue)
+	<-old.done
+	_ = old.handle.Close(ctx)
+	// Only now does the new instance start: the state it shares with the
+	// old one is no longer touched by it.
+	go inst.loop(ctx)
+}
+
+// Reload applies the [[analyzer]] blocks of cfg (SIGHUP): new instances
+// start, removed ones stop after their queued windows, changed ones are
+// replaced keeping their host-kept state. Instances that fail to bind are
+// reported and the old ones (if any) keep running.
+func (a *Analyzers) Reload(ctx context.Context, cfg *config.Config) (started, stopped, replaced []string, err error) {
+	a.mu.RLock()
+	current := map[string]*Instance{}
+	for _, inst := range a.instances {
+		current[inst.name] = inst
+	}
+	specs := maps.Clone(a.specs)
+	a.mu.RUnlock()
+	var errs []error
+	want := map[string]bool{}
+	for i, ac := range cfg.Analyzer {
+		want[ac.Name] = true
+		old := current[ac.Name]
+		if old != nil && specs[ac.Name] == specOf(cfg, i) {
+			continue
+		}
+		inst, err := a.bind(ctx, cfg, i, old)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if old == nil {
+			a.add(ctx, inst)
+			started = append(started, ac.Name)
+			continue
+		}
+		a.replace(ctx, old, inst)
+		replaced = append(replaced, ac.Name)
+	}
+	for name, inst := range current {
+		if !want[name] {
+			a.stop(ctx, inst)
+			if a.opts.StateDir != "" {
+				if err := saveSnapshot(a.opts.StateDir, inst.name, inst.store, inst.tracker); err != nil {
+					errs = append(errs, err)
+				}
+			}
+			stopped = append(stopped, name)
+		}
+	}
+	return started, stopped, replaced, errors.Join(errs...)
 }
 
 func moduleHint(r *registry.Registry, name string) string {
@@ -193,7 +308,11 @@ func selectFields(p Pipeline, want []string) ([]int, error) {
 }
 
 // Instances lists the running instances.
-func (a *Analyzers) Instances() []*Instance { return a.instances }
+func (a *Analyzers) Instances() []*Instance {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return slices.Clone(a.instances)
+}
 
 // Metrics returns the Prometheus collector of the analyzers.
 func (a *Analyzers) Metrics() *Metrics { return a.metrics }
@@ -202,6 +321,10 @@ func (a *Analyzers) Metrics() *Metrics { return a.metrics }
 // blocks while an instance's queue is full: analyzers that fall behind slow
 // the pipeline rather than lose windows.
 func (a *Analyzers) OnWindow(ctx context.Context, pipeline string, w *sink.Window) {
+	// The read lock is held across the sends, so a reload never closes a
+	// queue that a window is being sent to.
+	a.mu.RLock()
+	defer a.mu.RUnlock()
 	for _, inst := range a.byPipeline[pipeline] {
 		select {
 		case inst.queue <- job{w: w}:
@@ -215,11 +338,14 @@ func (a *Analyzers) OnWindow(ctx context.Context, pipeline string, w *sink.Windo
 func (a *Analyzers) Close(ctx context.Context) error {
 	var errs []error
 	a.closeOnce.Do(func() {
-		for _, inst := range a.instances {
+		insts := a.Instances()
+		for _, inst := range insts {
 			close(inst.queue)
 		}
-		a.wg.Wait()
-		for _, inst := range a.instances {
+		for _, inst := range insts {
+			<-inst.done
+		}
+		for _, inst := range insts {
 			if a.opts.StateDir != "" {
 				if err := saveSnapshot(a.opts.StateDir, inst.name, inst.store, inst.tracker); err != nil {
 					errs = append(errs, fmt.Errorf("analyzer %q: save state: %w", inst.name, err))
@@ -232,7 +358,7 @@ func (a *Analyzers) Close(ctx context.Context) error {
 }
 
 func (a *Analyzers) closeHandles(ctx context.Context) {
-	for _, inst := range a.instances {
+	for _, inst := range a.Instances() {
 		if inst.handle != nil {
 			_ = inst.handle.Close(ctx)
 		}
@@ -256,6 +382,8 @@ type Instance struct {
 	store   *store
 	tracker *Tracker
 	queue   chan job
+	done    chan struct{} // closed when loop returns
+	spec    string
 
 	mu      sync.Mutex
 	emitted []abi.Alert
@@ -283,7 +411,7 @@ func (inst *Instance) LastError() string {
 }
 
 func (inst *Instance) loop(ctx context.Context) {
-	defer inst.a.wg.Done()
+	defer close(inst.done)
 	for j := range inst.queue {
 		inst.analyze(ctx, j.w)
 	}
@@ -320,6 +448,7 @@ func (inst *Instance) analyze(ctx context.Context, w *sink.Window) {
 		// A failed call reports nothing: conditions stay as they were.
 		return
 	}
+	inst.version = inst.currentVersion()
 	alerts := inst.alerts(w, in, emitted)
 	for _, al := range alerts {
 		a.metrics.alert(inst.name, al.Severity, al.State)
@@ -331,6 +460,17 @@ func (inst *Instance) analyze(ctx context.Context, w *sink.Window) {
 	if a.opts.OnAnalyzed != nil {
 		a.opts.OnAnalyzed(inst.name, w.Start.UnixNano(), alerts, nil)
 	}
+}
+
+// currentVersion is the version of the module serving the instance now
+// (a hot reload may have changed it since the instance was bound).
+func (inst *Instance) currentVersion() string {
+	for _, m := range inst.a.opts.Registry.Modules() {
+		if m.Name == inst.module && m.Running {
+			return m.Version
+		}
+	}
+	return inst.version
 }
 
 // input builds the columnar input: frame 0 is the window, then history.

@@ -2,21 +2,21 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
 	"io"
+	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
-	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
-	"github.com/influxdata/influxdb-client-go/v2/domain"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/tidemark/tidemark/host/analyze"
+	"github.com/tidemark/tidemark/host/config"
 	"github.com/tidemark/tidemark/host/history"
 	"github.com/tidemark/tidemark/host/pipeline"
 	"github.com/tidemark/tidemark/host/runtime"
-	"github.com/tidemark/tidemark/host/window"
 	"github.com/tidemark/tidemark/registry"
 )
 
@@ -26,7 +26,11 @@ import (
 func (s *Service) startAnalyzers(ctx context.Context) error {
 	cfg := s.Config
 	if len(cfg.Analyzer) == 0 {
-		return nil
+		// Without instances the runtime is still started when there is a
+		// plugins dir, so a SIGHUP can add some later.
+		if st, err := os.Stat(cfg.Plugins.Dir); err != nil || !st.IsDir() {
+			return nil
+		}
 	}
 	rcfg := runtime.NewConfig().WithMemoryLimit(uint64(cfg.MemoryLimit())).WithCallTimeout(cfg.CallTimeout()).WithLogger(s.log)
 	if cfg.Plugins.CacheDir != "" {
@@ -103,6 +107,9 @@ func (s *Service) startAnalyzers(ctx context.Context) error {
 }
 
 func (s *Service) onModuleEvent(ev registry.Event) {
+	if s.opts.OnModuleEvent != nil {
+		defer s.opts.OnModuleEvent(ev)
+	}
 	s.moduleReloads.WithLabelValues(ev.Name, string(ev.Kind)).Inc()
 	if ev.Kind == registry.EventLoaded || ev.Kind == registry.EventReloaded {
 		s.mu.Lock()
@@ -126,6 +133,35 @@ func shortHash(h string) string {
 	return h
 }
 
-var _ = domain.Bucket{}
-var _ = strings.Cut
-var _ = window.Config{}
+// ReloadAnalyzers re-reads the config file and applies its [[analyzer]]
+// blocks (SIGHUP). The new file is validated in full first; a bad file
+// changes nothing. Other sections need a restart and are reported if they
+// changed.
+func (s *Service) ReloadAnalyzers(ctx context.Context, environ []string) error {
+	if s.Analyzers == nil {
+		return fmt.Errorf("reload: no plugins dir %q, analyzers are off", s.Config.Plugins.Dir)
+	}
+	cfg, err := config.Load(s.Config.Path, environ)
+	if err != nil {
+		return fmt.Errorf("reload %s: %w", s.Config.Path, err)
+	}
+	if _, _, err := Check(cfg, false); err != nil {
+		return fmt.Errorf("reload %s: %w", s.Config.Path, err)
+	}
+	if !sameExceptAnalyzers(s.Config, cfg) {
+		s.log.Warn("config changed outside [[analyzer]] blocks; only analyzers are reloaded, restart for the rest", "file", cfg.Path)
+	}
+	started, stopped, replaced, err := s.Analyzers.Reload(ctx, cfg)
+	s.log.Info("analyzers reloaded", "started", started, "stopped", stopped, "replaced", replaced, "err", err)
+	return err
+}
+
+func sameExceptAnalyzers(a, b *config.Config) bool {
+	strip := func(c *config.Config) string {
+		x := *c
+		x.Analyzer = nil
+		j, _ := json.Marshal(x)
+		return string(j)
+	}
+	return strip(a) == strip(b)
+}

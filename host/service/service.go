@@ -40,6 +40,9 @@ type Options struct {
 	HTTPReady func(net.Addr)
 	// OnWindow is called after each window is written (demo summary).
 	OnWindow func(pipe string, w *sink.Window)
+	// OnModuleEvent is called for every module load, reload, failure and
+	// removal in the plugins dir.
+	OnModuleEvent func(registry.Event)
 	// OnAnalyzed is called after each analyzer call (demo summary, tests).
 	OnAnalyzed func(instance string, windowStart int64, alerts []analyze.Alert, err error)
 }
