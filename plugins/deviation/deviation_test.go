@@ -97,3 +97,30 @@ func TestGolden(t *testing.T) {
 	}
 	synth.CheckGolden(t, &deviation{}, map[string]any{"fields": []any{"sum_bytes", "count:2"}, "direction": "both"}, inputs)
 }
+
+// A host may leave out a history window that has no data: the baseline is
+// found by start time, never by position.
+func TestBaselineFoundByStartTime(t *testing.T) {
+	sc := scenario(40, 3, 8)
+	in := sc.Input(40, 3)
+	in.Frames = append(in.Frames[:1], in.Frames[2:]...) // drop "1 window ago"
+	opts := map[string]any{"fields": []any{"sum_bytes"}}
+	if recs := synth.RunNative(t, &deviation{}, opts, []*abi.Input{in}); len(recs) != 0 {
+		t.Fatalf("compared with the wrong window: %+v", recs)
+	}
+	opts["batch_number"] = 2.0
+	recs := synth.RunNative(t, &deviation{}, opts, []*abi.Input{in})
+	if len(recs) != 1 || recs[0].Series != "JP" {
+		t.Fatalf("batch_number 2: %+v", recs)
+	}
+	// With accuracy, a frame a few seconds off still counts.
+	in.Frames[1].Start += 2e9
+	opts["accuracy"] = "3s"
+	if recs := synth.RunNative(t, &deviation{}, opts, []*abi.Input{in}); len(recs) != 1 {
+		t.Fatalf("accuracy 3s: %+v", recs)
+	}
+	opts["accuracy"] = "1s"
+	if recs := synth.RunNative(t, &deviation{}, opts, []*abi.Input{in}); len(recs) != 0 {
+		t.Fatalf("accuracy 1s: %+v", recs)
+	}
+}

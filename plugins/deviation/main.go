@@ -49,16 +49,21 @@ func (d *deviation) Init(opts tm.Options) error {
 }
 
 func (d *deviation) Analyze(in *tm.Input, out *tm.Emitter) error {
-	base := in.History(d.batch)
-	if base.Missing() {
-		return nil // no baseline: nothing to compare with
+	// The baseline frame: with offset history the host already matched the
+	// offset within its accuracy; with last-N history find the window by
+	// its start (a host may leave out windows without data).
+	var base tm.Frame
+	switch {
+	case in.HistoryOffset():
+		base = in.History(d.batch)
+	case d.accuracy > 0:
+		base = in.FrameNear(in.Start().Add(-time.Duration(d.batch)*in.Width()), d.accuracy)
+	default:
+		base = in.WindowsAgo(d.batch)
 	}
-	if d.accuracy > 0 && !in.HistoryOffset() {
-		want := in.Start().Add(-time.Duration(d.batch) * in.Width())
-		if dt := base.Start().Sub(want); dt > d.accuracy || dt < -d.accuracy {
-			tm.Logf(slog.LevelDebug, "baseline frame starts %s away from %s, beyond accuracy %s", dt, want, d.accuracy)
-			return nil
-		}
+	if base.Missing() {
+		tm.Logf(slog.LevelDebug, "no baseline window %s", base.Start())
+		return nil // no baseline: nothing to compare with
 	}
 	what := fmt.Sprintf("%d window(s) ago", d.batch)
 	if in.HistoryOffset() {

@@ -71,7 +71,9 @@ func (h *holtWinters) Analyze(in *tm.Input, out *tm.Emitter) error {
 		}
 		return nil
 	}
-	n := in.HistoryLen()
+	// Consecutive windows, oldest first, placed by start time so a window
+	// missing from the history is a NaN, not a shift of the season.
+	n := in.HistorySpan()
 	if n < 2*h.params.Season {
 		if !h.warned {
 			h.warned = true
@@ -81,7 +83,7 @@ func (h *holtWinters) Analyze(in *tm.Input, out *tm.Emitter) error {
 	}
 	cols := make([][]float64, n+1)
 	for k := 1; k <= n; k++ {
-		cols[k] = in.History(k).Column(f)
+		cols[k] = in.WindowsAgo(k).Column(f)
 	}
 	cur := in.Column(f)
 	width := in.Width()

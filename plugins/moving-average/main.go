@@ -50,7 +50,10 @@ func (m *movingAverage) Init(opts tm.Options) error {
 }
 
 func (m *movingAverage) Analyze(in *tm.Input, out *tm.Emitter) error {
-	n := min(m.n, in.HistoryLen())
+	n := m.n
+	if in.HistoryOffset() {
+		n = min(n, in.HistoryLen())
+	}
 	for _, ff := range m.fields {
 		f := in.FieldIndex(ff.Name)
 		if f < 0 {
@@ -66,7 +69,11 @@ func (m *movingAverage) Analyze(in *tm.Input, out *tm.Emitter) error {
 		}
 		cols := make([][]float64, n+1)
 		for k := 1; k <= n; k++ {
-			cols[k] = in.History(k).Column(f)
+			if in.HistoryOffset() {
+				cols[k] = in.History(k).Column(f)
+			} else {
+				cols[k] = in.WindowsAgo(k).Column(f) // NaN where the window is missing
+			}
 		}
 		cur := in.Column(f)
 		for s := range in.Series() {

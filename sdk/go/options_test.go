@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"testing"
+	"time"
 
 	"github.com/tidemark/tidemark/abi"
 )
@@ -80,5 +81,37 @@ func TestStateThroughHost(t *testing.T) {
 	}
 	if StateSet("", []byte("x")) == nil {
 		t.Fatal("empty key accepted")
+	}
+}
+
+func TestWindowsAgoWithGaps(t *testing.T) {
+	col := func(v float64) [][]float64 { return [][]float64{{v}} }
+	in := &abi.Input{WindowStart: 100, WindowEnd: 110, Series: 1, FieldNames: []string{"v"}, Frames: []abi.Frame{
+		{Start: 100, End: 110, Columns: col(0)},
+		{Start: 90, End: 100, Columns: col(1)},
+		{Start: 70, End: 80, Columns: col(3)}, // window 80 has no data: the host left it out
+	}}
+	v, err := abi.Decode(in.Encode(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := NewInput(v)
+	if got := x.WindowsAgo(1).Field("v")[0]; got != 1 {
+		t.Fatalf("1 ago = %v", got)
+	}
+	if f := x.WindowsAgo(2); !f.Missing() || f.Start().UnixNano() != 80 || !math.IsNaN(f.Column(0)[0]) {
+		t.Fatalf("2 ago should be missing at 80: %v %v", f.Missing(), f.Start())
+	}
+	if got := x.WindowsAgo(3).Field("v")[0]; got != 3 {
+		t.Fatalf("3 ago = %v", got)
+	}
+	if x.HistorySpan() != 3 || x.HistoryLen() != 2 {
+		t.Fatalf("span %d len %d", x.HistorySpan(), x.HistoryLen())
+	}
+	if got := x.FrameNear(time.Unix(0, 72), 3).Field("v")[0]; got != 3 {
+		t.Fatalf("near 72 = %v", got)
+	}
+	if !x.FrameNear(time.Unix(0, 50), 3).Missing() {
+		t.Fatal("nothing near 50")
 	}
 }

@@ -256,10 +256,59 @@ func (in *Input) HistoryLen() int { return in.v.NumFrames() - 1 }
 // indexing them is safe.
 func (in *Input) History(i int) Frame { return in.Frame(i) }
 
+// WindowsAgo returns the history frame of the window k widths before the
+// current one, found by its start time, or a Missing all-NaN frame when the
+// host has none for it. Prefer it to History(k) with "last N windows"
+// history: a host may leave out windows that have no data at all.
+func (in *Input) WindowsAgo(k int) Frame {
+	want := in.v.WindowStart - int64(k)*(in.v.WindowEnd-in.v.WindowStart)
+	if k >= 1 && k < in.v.NumFrames() && in.v.Frame(k).Start == want {
+		return in.Frame(k) // the usual case: no gaps
+	}
+	for i := 1; i < in.v.NumFrames(); i++ {
+		if in.v.Frame(i).Start == want {
+			return in.Frame(i)
+		}
+	}
+	return Frame{in: in, missing: true, start: want}
+}
+
+// FrameNear returns the history frame whose start is closest to t and
+// within tolerance of it (offset history), or a Missing frame.
+func (in *Input) FrameNear(t time.Time, tolerance time.Duration) Frame {
+	want, best, bestDist := t.UnixNano(), -1, int64(tolerance)
+	for i := 1; i < in.v.NumFrames(); i++ {
+		d := in.v.Frame(i).Start - want
+		if d < 0 {
+			d = -d
+		}
+		if d <= bestDist {
+			best, bestDist = i, d
+		}
+	}
+	if best < 0 {
+		return Frame{in: in, missing: true, start: want}
+	}
+	return in.Frame(best)
+}
+
+// HistorySpan is how many windows back the oldest history frame is (with
+// gaps in the history it exceeds HistoryLen); 0 without history.
+func (in *Input) HistorySpan() int {
+	w := in.v.WindowEnd - in.v.WindowStart
+	span := 0
+	for i := 1; i < in.v.NumFrames() && w > 0; i++ {
+		if d := int((in.v.WindowStart - in.v.Frame(i).Start) / w); d > span {
+			span = d
+		}
+	}
+	return span
+}
+
 // Frame returns frame k: 0 is the current window, k ≥ 1 history.
 func (in *Input) Frame(k int) Frame {
 	if k < 0 || k >= in.v.NumFrames() {
-		return Frame{in: in, missing: true}
+		return Frame{in: in, missing: true, start: in.v.WindowStart - int64(k)*(in.v.WindowEnd-in.v.WindowStart)}
 	}
 	return Frame{in: in, f: in.v.Frame(k)}
 }
@@ -281,14 +330,25 @@ func (in *Input) nanColumn() []float64 {
 type Frame struct {
 	in      *Input
 	f       abi.FrameView
-	missing bool
+	missing bool  // not in the input
+	start   int64 // of a frame not in the input: the window asked for
 }
 
 // Start and End bound the frame's window.
-func (f Frame) Start() time.Time { return time.Unix(0, f.f.Start).UTC() }
+func (f Frame) Start() time.Time {
+	if f.missing {
+		return time.Unix(0, f.start).UTC()
+	}
+	return time.Unix(0, f.f.Start).UTC()
+}
 
 // End is the exclusive end of the frame's window.
-func (f Frame) End() time.Time { return time.Unix(0, f.f.End).UTC() }
+func (f Frame) End() time.Time {
+	if f.missing {
+		return f.Start().Add(f.in.Width())
+	}
+	return time.Unix(0, f.f.End).UTC()
+}
 
 // Missing reports that no data was stored for this window.
 func (f Frame) Missing() bool { return f.missing || f.f.Missing() }
