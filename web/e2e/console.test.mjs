@@ -17,6 +17,9 @@ const ALERT_TIMEOUT = Number(process.env.TIDEMARK_E2E_ALERT_TIMEOUT_MS ?? 90000)
 
 let browser;
 let page;
+// The alerts page opens first and stays open through every test, so an
+// alert raised at any time during the run arrives over its event stream.
+let alertsPage;
 const consoleErrors = [];
 
 before(async () => {
@@ -29,13 +32,17 @@ before(async () => {
   page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
   page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(`console: ${m.text()}`); });
+  alertsPage = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  alertsPage.on('pageerror', (e) => consoleErrors.push(`pageerror (alerts): ${e.message}`));
+  await alertsPage.goto(`${BASE}/alerts`);
+  await alertsPage.waitForSelector('#live[data-state=live]', { timeout: 10000 });
 });
 
 after(async () => {
   await browser?.close();
 });
 
-const shot = (name) => page.screenshot({ path: join(OUT, name), fullPage: true });
+const shot = (name, pg = page) => pg.screenshot({ path: join(OUT, name), fullPage: true });
 const pipelines = async () => (await (await fetch(`${BASE}/api/overview`)).json()).pipelines;
 
 test('overview shows pipelines with non-zero records and healthy dependencies', async () => {
@@ -57,8 +64,10 @@ test('overview shows pipelines with non-zero records and healthy dependencies', 
 test('each pipeline chart renders data points, with a legend and the top keys', async () => {
   for (const p of await pipelines()) {
     await page.goto(`${BASE}/pipelines/${encodeURIComponent(p.name)}?range=15m`);
-    // Windows close every few seconds; reload until the first ones are in InfluxDB.
-    await page.waitForFunction(() => Number(document.querySelector('#chart')?.dataset.points) > 0, null, { timeout: DATA_TIMEOUT, polling: 500 });
+    // Windows close every few seconds and the page re-reads the range
+    // every 10 s: wait for at least two windows, a line rather than a dot.
+    await page.waitForFunction(() => Number(document.querySelector('#chart')?.dataset.times) >= 2, null, { timeout: DATA_TIMEOUT, polling: 500 });
+    assert.ok(Number(await page.getAttribute('#chart', 'data-points')) >= 2, `${p.name}: points`);
     assert.ok(await page.$('#chart canvas'), `${p.name}: no uPlot canvas`);
     const series = Number(await page.getAttribute('#chart', 'data-series'));
     assert.ok(series > 0, `${p.name}: no series`);
@@ -83,31 +92,31 @@ test('each pipeline chart renders data points, with a legend and the top keys', 
 });
 
 test('an alert appears live on the alerts page and links to its window on the chart', async () => {
-  await page.goto(`${BASE}/alerts`);
-  await page.waitForSelector('#live[data-state=live]', { timeout: 10000 });
+  const ap = alertsPage; // subscribed since the start of the run
   // Rows with class "fresh" arrived over the event stream after the page subscribed.
-  const row = await page.waitForSelector('#alert-rows tr.fresh', { timeout: ALERT_TIMEOUT });
+  const row = await ap.waitForSelector('#alert-rows tr.fresh', { timeout: ALERT_TIMEOUT });
   const sev = await row.getAttribute('data-severity');
   assert.ok(['crit', 'warn', 'info', 'ok'].includes(sev), `severity ${sev}`);
   const colour = await row.$eval('.sev', (e) => getComputedStyle(e).color);
-  assert.notEqual(colour, await page.$eval('body', (e) => getComputedStyle(e).color), 'severity badge is coloured');
-  await shot('alerts.png');
+  assert.notEqual(colour, await ap.$eval('body', (e) => getComputedStyle(e).color), 'severity badge is coloured');
+  assert.equal(await ap.getAttribute('#live', 'data-state'), 'live');
+  await shot('alerts.png', ap);
 
   // Filter by the alert's own severity: only that severity stays.
-  await page.click(`.sev-btn[data-sev=${sev}]`);
-  await page.waitForFunction((s) => new URL(location.href).searchParams.get('severity') === s, sev);
-  await page.waitForSelector('#alert-rows tr', { timeout: 10000 });
-  const sevs = await page.$$eval('#alert-rows tr', (rows) => rows.map((r) => r.dataset.severity));
+  await ap.click(`.sev-btn[data-sev=${sev}]`);
+  await ap.waitForFunction((s) => new URL(location.href).searchParams.get('severity') === s, sev);
+  await ap.waitForSelector('#alert-rows tr', { timeout: 10000 });
+  const sevs = await ap.$$eval('#alert-rows tr', (rows) => rows.map((r) => r.dataset.severity));
   assert.ok(sevs.length > 0 && sevs.every((s) => s === sev), `filtered severities ${sevs}`);
 
-  const link = await page.$('#alert-rows tr .chart-link');
+  const link = await ap.$('#alert-rows tr .chart-link');
   assert.ok(link, 'alert has a chart link');
   await link.click();
-  await page.waitForURL(/\/pipelines\/[^?]+\?.*mark=\d+/);
-  await page.waitForFunction(() => Number(document.querySelector('#chart')?.dataset.points) > 0, null, { timeout: DATA_TIMEOUT });
-  const mark = Number(new URL(page.url()).searchParams.get('mark'));
-  assert.equal(Number(await page.getAttribute('#chart', 'data-mark')), mark, 'alert window marked on the chart');
-  await shot('alert-chart.png');
+  await ap.waitForURL(/\/pipelines\/[^?]+\?.*mark=\d+/);
+  await ap.waitForFunction(() => Number(document.querySelector('#chart')?.dataset.points) > 0, null, { timeout: DATA_TIMEOUT });
+  const mark = Number(new URL(ap.url()).searchParams.get('mark'));
+  assert.equal(Number(await ap.getAttribute('#chart', 'data-mark')), mark, 'alert window marked on the chart');
+  await shot('alert-chart.png', ap);
 });
 
 test('analyzers list instances with version and hash, and reload posts', async () => {

@@ -40,7 +40,7 @@ case "$server" in
 demo)
 	go build -o bin/tidemark ./cmd/tidemark
 	[ -x bin/influxd ] || make influxd
-	TIDEMARK_HTTP_LISTEN="127.0.0.1:$port" bin/tidemark demo --influxd bin/influxd --data "$tmp" \
+	TIDEMARK_HTTP_LISTEN="127.0.0.1:$port" bin/tidemark demo --influxd "$root/bin/influxd" --data "$tmp" \
 		--duration "${E2E_DEMO_DURATION:-300s}" >"$out/server.log" 2>&1 &
 	pid=$!
 	;;

@@ -114,6 +114,7 @@ export function chartPage(root: HTMLElement, params: Record<string, string>): ()
       plot?.destroy();
       plot = null;
       chartEl.dataset.points = '0';
+      chartEl.dataset.times = '0';
       clear(chartEl, h('p', { class: 'empty err' }, `Cannot load the series: ${(e as Error).message}`));
     }
   }
@@ -132,6 +133,7 @@ export function chartPage(root: HTMLElement, params: Record<string, string>): ()
     });
     chartEl.dataset.points = String(points);
     chartEl.dataset.series = String(res.series.length);
+    chartEl.dataset.times = String(times.length);
     const unitLabel = `${unit === 'distinct' || unit === 'records' ? unit : unit || 'value'} ${st.perSec ? 'per second' : `per ${res.window} window`}`;
     chartEl.dataset.ylabel = `${res.field} (${unitLabel})`;
     info.textContent = `${res.series.length} keys · ${points} points · ${utc(from)} → ${utc(to)} UTC · window ${res.window}` +

@@ -107,7 +107,9 @@ function sparkline(values: number[]): SVGElement {
   svg.setAttribute('class', 'spark');
   if (values.length < 2) return svg;
   const max = Math.max(...values, 1e-9);
-  const pts = values.map((v, i) => `${(i / (SPARK_POINTS - 1)) * w},${hgt - 1 - (v / max) * (hgt - 2)}`).join(' ');
+  // Newest at the right edge, one step per refresh.
+  const step = w / (SPARK_POINTS - 1), n = values.length;
+  const pts = values.map((v, i) => `${w - (n - 1 - i) * step},${hgt - 1 - (v / max) * (hgt - 2)}`).join(' ');
   const line = document.createElementNS('http://www.w3.org/2000/svg', 'polyline');
   line.setAttribute('points', pts);
   svg.append(line);
