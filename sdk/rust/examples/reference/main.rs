@@ -1,0 +1,123 @@
+//! The cross-language reference analyzer: "threshold + z-score over
+//! history", specified in sdk/REFERENCE.md and implemented identically in
+//! sdk/go/examples/reference. Every f64 operation below is in the order the
+//! spec prescribes, so all implementations emit byte-identical alerts.
+
+use tidemark::{Alert, Analyzer, Emitter, Error, Input, Kind, Level, Options, Severity};
+
+pub const MSG_Z: &str = "z-score beyond threshold";
+pub const MSG_ABS: &str = "above absolute maximum";
+pub const MSG_BOTH: &str = "z-score beyond threshold; above absolute maximum";
+
+#[derive(Default)]
+pub struct Reference {
+    field: String,
+    threshold: f64,
+    min_history: f64,
+    abs_max: f64,
+    warned_field: bool,
+}
+
+impl Analyzer for Reference {
+    fn init(&mut self, opts: &Options) -> Result<(), Error> {
+        self.field = opts.string("field", "").to_string();
+        if self.field.is_empty() {
+            return Err(Error::new("option field is required"));
+        }
+        self.threshold = opts.float("threshold", 3.0);
+        self.min_history = opts.float("min_history", 3.0);
+        self.abs_max = opts.float("abs_max", f64::INFINITY);
+        Ok(())
+    }
+
+    fn analyze(&mut self, input: &Input, out: &mut Emitter) -> Result<(), Error> {
+        let f = match input.field_index(&self.field) {
+            Some(f) => f,
+            None => {
+                if !self.warned_field {
+                    self.warned_field = true;
+                    tidemark::log(Level::Warn, &format!("pipeline {:?} has no field {:?}", input.pipeline(), self.field));
+                }
+                return Ok(());
+            }
+        };
+        let cur = input.column(f);
+        // History columns, newest first, MISSING frames skipped.
+        let hist: Vec<&[f64]> = input.history_frames().filter(|fr| !fr.missing()).map(|fr| fr.column(f)).collect();
+        let crit_at = 2.0 * self.threshold;
+        for (s, &x) in cur.iter().enumerate() {
+            if x.is_nan() {
+                continue;
+            }
+            let mut count = 0u32;
+            let mut sum = 0.0f64;
+            for c in &hist {
+                let v = c[s];
+                if v.is_finite() {
+                    sum += v;
+                    count += 1;
+                }
+            }
+            let mut sev = Severity::Ok;
+            let mut z_hit = false;
+            let (mut expected, mut lower, mut upper) = (f64::NAN, f64::NAN, f64::NAN);
+            if count >= 1 && count as f64 >= self.min_history {
+                let n = count as f64;
+                let mean = sum / n;
+                let mut ss = 0.0f64;
+                for c in &hist {
+                    let v = c[s];
+                    if v.is_finite() {
+                        let d = v - mean;
+                        ss += d * d; // never fused: Rust does not contract
+                    }
+                }
+                let sd = (ss / n).sqrt();
+                let band = self.threshold * sd;
+                expected = mean;
+                lower = mean - band;
+                upper = mean + band;
+                if sd > 0.0 {
+                    let az = ((x - mean) / sd).abs();
+                    if az >= crit_at {
+                        sev = Severity::Crit;
+                        z_hit = true;
+                    } else if az >= self.threshold {
+                        sev = Severity::Warn;
+                        z_hit = true;
+                    }
+                }
+            }
+            let abs_hit = x > self.abs_max;
+            if abs_hit && sev < Severity::Warn {
+                sev = Severity::Warn;
+            }
+            if sev < Severity::Warn {
+                continue;
+            }
+            let message = match (z_hit, abs_hit) {
+                (true, true) => MSG_BOTH,
+                (true, false) => MSG_Z,
+                _ => MSG_ABS,
+            };
+            out.emit(Alert {
+                severity: sev,
+                kind: Kind::Anomaly,
+                series: Some(s),
+                field: Some(f),
+                observed: x,
+                expected,
+                lower,
+                upper,
+                horizon: 0,
+                message,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+tidemark::export_analyzer!(Reference, manifest = include_bytes!("manifest.json"));
+
+#[cfg(test)]
+mod tests;
