@@ -93,30 +93,40 @@ func Log(level slog.Level, msg string) {
 // Logf formats and logs at level.
 func Logf(level slog.Level, format string, args ...any) { Log(level, fmt.Sprintf(format, args...)) }
 
-// Logger is a slog.Logger writing to the host log.
-var Logger = slog.New(logHandler{slog.NewTextHandler(discard{}, nil)})
+// Logger is a slog.Logger writing to the host log (attributes as key=value).
+var Logger = slog.New(&logHandler{})
 
-// logHandler formats records as text and hands them to Log.
-type logHandler struct{ h slog.Handler }
+// logHandler formats records as "msg k=v ..." and hands them to Log.
+type logHandler struct {
+	prefix string // group prefix for attribute keys
+	attrs  string // preformatted attributes from WithAttrs
+}
 
-type discard struct{}
+func (h *logHandler) Enabled(context.Context, slog.Level) bool { return true }
 
-func (discard) Write(p []byte) (int, error) { return len(p), nil }
-
-func (h logHandler) Enabled(context.Context, slog.Level) bool { return true }
-
-func (h logHandler) Handle(_ context.Context, r slog.Record) error {
-	msg := r.Message
+func (h *logHandler) Handle(_ context.Context, r slog.Record) error {
+	msg := r.Message + h.attrs
 	r.Attrs(func(a slog.Attr) bool {
-		msg += " " + a.String()
+		msg += " " + h.prefix + a.String()
 		return true
 	})
 	Log(r.Level, msg)
 	return nil
 }
 
-func (h logHandler) WithAttrs(as []slog.Attr) slog.Handler { return logHandler{h.h.WithAttrs(as)} }
-func (h logHandler) WithGroup(g string) slog.Handler       { return logHandler{h.h.WithGroup(g)} }
+func (h *logHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	c := *h
+	for _, a := range as {
+		c.attrs += " " + h.prefix + a.String()
+	}
+	return &c
+}
+
+func (h *logHandler) WithGroup(g string) slog.Handler {
+	c := *h
+	c.prefix += g + "."
+	return &c
+}
 
 // Query runs a Flux query (capability "query") and returns the annotated
 // CSV result. errors.Is(err, ErrPermission) when not granted.

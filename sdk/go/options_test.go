@@ -115,3 +115,12 @@ func TestWindowsAgoWithGaps(t *testing.T) {
 		t.Fatal("nothing near 50")
 	}
 }
+
+func TestLoggerKeepsAttributes(t *testing.T) {
+	h := &MemoryHost{}
+	defer UseHost(h)()
+	Logger.With("instance", "x").WithGroup("g").Info("hello", "n", 3)
+	if len(h.Logs) != 1 || h.Logs[0] != "hello instance=x g.n=3" {
+		t.Fatalf("logs %q", h.Logs)
+	}
+}
