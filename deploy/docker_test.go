@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/tidemark/tidemark/abi"
 )
 
 // instruction is one Dockerfile instruction, continuation lines joined.
@@ -322,13 +324,64 @@ func TestBuildScriptFailsWithoutPlugins(t *testing.T) {
 	}
 }
 
-// TestBuiltinAnalyzersExist: every module the image's config runs is a
-// built-in (plugins/<module>/ is built by make plugins).
-func TestBuiltinAnalyzersExist(t *testing.T) {
-	cfg := loadDockerConfig(t, nil)
+// TestBuiltinAnalyzers: every module the image's config runs is a built-in
+// (plugins/<module>/ is built by make plugins), its options pass the
+// module's manifest, and every option naming a field (…field, …fields, with
+// defaults applied) names an aggregate of the analyzer's pipeline.
+func TestBuiltinAnalyzers(t *testing.T) {
+	cfg, plan := dockerPlan(t)
+	aggs := map[string]map[string]bool{}
+	for _, p := range plan.Pipes {
+		aggs[p.Name] = map[string]bool{}
+		for _, a := range p.Window.Aggs {
+			aggs[p.Name][a.Name] = true
+		}
+	}
+	if len(cfg.Analyzer) == 0 {
+		t.Fatal("configs/docker.toml runs no analyzer")
+	}
 	for i, a := range cfg.Analyzer {
-		if st, err := os.Stat(repoPath("plugins", a.Module)); err != nil || !st.IsDir() {
-			t.Errorf("analyzer[%d] module %q: no plugins/%s/ to build it from", i, a.Module, a.Module)
+		js, err := os.ReadFile(repoPath("plugins", a.Module, "manifest.json"))
+		if err != nil {
+			t.Errorf("analyzer[%d] module %q is not a built-in: %v", i, a.Module, err)
+			continue
+		}
+		m, err := abi.ParseManifest(js)
+		if err != nil {
+			t.Fatalf("plugins/%s/manifest.json: %v", a.Module, err)
+		}
+		opts, err := m.ResolveOptions(a.Options)
+		if err != nil {
+			t.Errorf("analyzer[%d] %s: options: %v", i, a.Name, err)
+			continue
+		}
+		n := 0
+		for k, v := range opts {
+			if !strings.HasSuffix(k, "field") && !strings.HasSuffix(k, "fields") {
+				continue
+			}
+			var names []string
+			switch v := v.(type) {
+			case string:
+				names = []string{v}
+			case []string:
+				names = v
+			case []any:
+				for _, x := range v {
+					s, _ := x.(string)
+					names = append(names, s)
+				}
+			}
+			for _, f := range names {
+				f, _, _ = strings.Cut(f, ":") // "sum_bytes:5" sets a per-field factor
+				n++
+				if !aggs[a.Pipeline][f] {
+					t.Errorf("analyzer[%d] %s: option %s names %q, which pipeline %s does not aggregate (%v)", i, a.Name, k, f, a.Pipeline, sorted(keys(aggs[a.Pipeline])))
+				}
+			}
+		}
+		if n == 0 {
+			t.Errorf("analyzer[%d] %s: no option names a field to watch", i, a.Name)
 		}
 	}
 }
