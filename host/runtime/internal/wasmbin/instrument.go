@@ -13,17 +13,36 @@ type Options struct {
 	// FunctionEntry adds a check at every function entry, which bounds
 	// loop-free recursion too; loop headers are always checked.
 	FunctionEntry bool
+	// YieldEvery (a power of two) is how many checks pass between two
+	// yields to the Go scheduler; 0 means DefaultYieldEvery.
+	YieldEvery uint32
 }
+
+// DefaultYieldEvery balances the cost of a yield (an exit from compiled
+// code to Go and back, about 100 ns) against how long the guest can keep
+// the Go runtime from stopping the world for GC.
+const DefaultYieldEvery = 1 << 14
 
 // Stats counts what Instrument inserted.
 type Stats struct {
 	Functions, Loops, Checks int
 }
 
-// Instrument returns a copy of the module whose code checks a new exported
-// mutable global at every loop header (and function entry if asked):
-// `global.get $flag; if; unreachable; end`. The global is appended after all
-// existing globals, so no existing index changes.
+// Instrument returns a copy of the module whose code, at every loop header
+// (and function entry if asked), counts in a new global and, every
+// YieldEvery checks, yields to the Go runtime and tests an exported flag:
+//
+//	global.get $count; i32.const 1; i32.add; global.set $count
+//	global.get $count; i32.const YieldEvery-1; i32.and; i32.eqz
+//	if
+//	  i32.const 0; memory.grow 0; drop   ;; exits to Go: GC can stop us here
+//	  global.get $flag; if unreachable end
+//	end
+//
+// The yield matters: compiled wasm cannot be preempted, so without it a
+// long call blocks every stop-the-world in the process, including the one
+// the deadline timer may be waiting behind. The flag and counter globals are
+// appended after all existing globals, so no existing index changes.
 func Instrument(b []byte, opt Options) ([]byte, Stats, error) {
 	var st Stats
 	m, err := Parse(b)
@@ -50,10 +69,25 @@ func Instrument(b []byte, opt Options) ([]byte, Stats, error) {
 			}
 		}
 	}
+	every := opt.YieldEvery
+	if every == 0 {
+		every = DefaultYieldEvery
+	}
+	if every&(every-1) != 0 || every > 1<<30 {
+		return nil, st, fmt.Errorf("YieldEvery %d is not a power of two up to 2^30", every)
+	}
 	flag := importedGlobals + definedGlobals
-	check := []byte{0x23}
-	check = appendU32(check, flag)
-	check = append(check, 0x04, 0x40, 0x00, 0x0b)
+	count := flag + 1
+	var check []byte
+	check = appendU32(append(check, 0x23), count)
+	check = append(check, 0x41, 0x01, 0x6a)
+	check = appendU32(append(check, 0x24), count)
+	check = appendU32(append(check, 0x23), count)
+	check = appendS32(append(check, 0x41), int32(every-1))
+	check = append(check, 0x71, 0x45, 0x04, 0x40)
+	check = append(check, 0x41, 0x00, 0x40, 0x00, 0x1a)
+	check = appendU32(append(check, 0x23), flag)
+	check = append(check, 0x04, 0x40, 0x00, 0x0b, 0x0b)
 
 	out := make([]byte, 0, len(b)+len(b)/8)
 	out = append(out, magic...)
@@ -64,7 +98,7 @@ func Instrument(b []byte, opt Options) ([]byte, Stats, error) {
 		out = append(out, payload...)
 	}
 	newGlobal := func() []byte {
-		p := appendU32(nil, definedGlobals+1)
+		p := appendU32(nil, definedGlobals+2)
 		for _, s := range m.Sections {
 			if s.ID == secGlobal {
 				r := reader{b: s.raw}
@@ -72,8 +106,8 @@ func Instrument(b []byte, opt Options) ([]byte, Stats, error) {
 				p = append(p, s.raw[r.p:]...)
 			}
 		}
-		// i32, mutable, init i32.const 0
-		return append(p, 0x7f, 0x01, 0x41, 0x00, 0x0b)
+		// flag and counter: i32, mutable, init i32.const 0
+		return append(p, 0x7f, 0x01, 0x41, 0x00, 0x0b, 0x7f, 0x01, 0x41, 0x00, 0x0b)
 	}
 	newExport := func() []byte {
 		p := appendU32(nil, uint32(len(m.Exports)+1))

@@ -28,6 +28,9 @@ func TestParse(t *testing.T) {
 	if p, ok := m.Custom("x"); !ok || string(p) != "yz" {
 		t.Fatalf("custom x = %q %v", p, ok)
 	}
+	if _, _, err := Instrument(tiny, Options{YieldEvery: 3}); err == nil {
+		t.Fatal("YieldEvery 3 accepted")
+	}
 	if _, err := Parse(tiny[:len(tiny)-3]); !errors.Is(err, ErrTruncated) {
 		t.Fatalf("truncated: err = %v", err)
 	}
@@ -55,7 +58,8 @@ func TestInstrumentAddsGlobalExportAndChecks(t *testing.T) {
 	if !found {
 		t.Fatalf("exports = %+v", m.Exports)
 	}
-	check := []byte{0x23, 0x00, 0x04, 0x40, 0x00, 0x0b}
+	// the flag test inside the yield branch, once per check
+	check := []byte{0x23, 0x00, 0x04, 0x40, 0x00, 0x0b, 0x0b}
 	if c := bytes.Count(out, check); c != 2 {
 		t.Fatalf("check sequence found %d times, want 2", c)
 	}
