@@ -3,6 +3,7 @@ package runtime_test
 import (
 	"context"
 	"errors"
+	goruntime "runtime"
 	"strings"
 	"testing"
 	"time"
@@ -263,5 +264,28 @@ func TestOutputCapturedAndBounded(t *testing.T) {
 	out := string(in.Output())
 	if !strings.Contains(out, "panic: runtime error") || len(out) > 16<<10 {
 		t.Fatalf("output (%d bytes) = %q", len(out), out)
+	}
+}
+
+// TestGuestLoopDoesNotBlockGC: compiled wasm cannot be preempted, so a
+// guest spinning in a loop would hold up every stop-the-world (and the
+// deadline timer behind it) if the checks did not yield to Go.
+func TestGuestLoopDoesNotBlockGC(t *testing.T) {
+	rt := newRuntime(t, runtime.NewConfig().WithCallTimeout(3*time.Second))
+	host := &runtimetest.Host{Logs: make(chan string, 1)}
+	in := instantiate(t, compile(t, rt, "loop"), runtime.InstanceConfig{Name: "spin", Host: host})
+	done := make(chan error, 1)
+	go func() { done <- in.Analyze(context.Background(), []byte("x")) }()
+	if msg := <-host.Logs; msg != "looping" {
+		t.Fatalf("log = %q", msg)
+	}
+	goruntime.GC() // must complete while the guest spins
+	select {
+	case err := <-done:
+		t.Fatalf("GC waited for the guest call to end (%v)", err)
+	default:
+	}
+	if err := <-done; !errors.Is(err, runtime.ErrTimeout) {
+		t.Fatalf("err = %v", err)
 	}
 }

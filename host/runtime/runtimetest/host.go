@@ -17,6 +17,8 @@ type Host struct {
 	// QueryResult answers Query when non-nil.
 	QueryResult []byte
 	Alerts      chan string
+	// Logs, when non-nil, also receives every log message.
+	Logs chan string
 }
 
 // EmitAlert implements runtime.HostHandler.
@@ -34,8 +36,12 @@ func (h *Host) EmitAlert(raw []byte) error {
 // Log implements runtime.HostHandler.
 func (h *Host) Log(level int, msg string) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	h.logs = append(h.logs, msg)
+	ch := h.Logs
+	h.mu.Unlock()
+	if ch != nil {
+		ch <- msg
+	}
 }
 
 // StateGet implements runtime.HostHandler.
