@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -356,3 +357,21 @@ func TestNoBackendNoConsole(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestAlertWithoutExpected: an analyzer may leave expected and the band out
+// (NaN in the Backend); the API writes null rather than failing to encode.
+func TestAlertWithoutExpected(t *testing.T) {
+	b := newBackend()
+	a := alert("p1", "proto-spike", "warn", t0)
+	a.Expected, a.Lower, a.Upper = math.NaN(), math.NaN(), math.Inf(1)
+	b.Raise(a)
+	srv := serve(t, b)
+	var list []map[string]any
+	getJSON(t, srv.URL+"/api/alerts", 200, &list)
+	if len(list) != 1 || list[0]["observed"] != 9e6 || list[0]["expected"] != nil || list[0]["upper"] != nil || list[0]["id"] != "p1" || list[0]["instance"] != "proto-spike" {
+		t.Fatalf("alerts = %v", list)
+	}
+	if _, ok := list[0]["lower"]; !ok {
+		t.Fatalf("lower missing: %v", list[0])
+	}
+}

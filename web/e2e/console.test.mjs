@@ -63,7 +63,7 @@ test('overview shows pipelines with non-zero records and healthy dependencies', 
 
 test('each pipeline chart renders data points, with a legend and the top keys', async () => {
   for (const p of await pipelines()) {
-    await page.goto(`${BASE}/pipelines/${encodeURIComponent(p.name)}?range=15m`);
+    await page.goto(`${BASE}/pipelines/${encodeURIComponent(p.name)}?range=5m`);
     // Windows close every few seconds and the page re-reads the range
     // every 10 s: wait for at least two windows, a line rather than a dot.
     await page.waitForFunction(() => Number(document.querySelector('#chart')?.dataset.times) >= 2, null, { timeout: DATA_TIMEOUT, polling: 500 });

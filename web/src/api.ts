@@ -10,8 +10,8 @@ export interface Series { tags: Record<string, string> | null; times: number[] |
 export interface SeriesResponse { pipeline: string; field: string; window: string; from: number; to: number; top: number; series: Series[]; }
 export interface Alert {
   id: string; instance: string; module: string; pipeline: string; severity: string; kind: string;
-  series: Record<string, string> | null; field: string; observed: number; expected: number;
-  lower: number; upper: number; window: string; message: string; at: string;
+  series: Record<string, string> | null; field: string; observed: number | null; expected: number | null;
+  lower: number | null; upper: number | null; // null: not given by the analyzer window: string; message: string; at: string;
 }
 export interface Analyzer {
   name: string; module: string; version: string; hash: string; pipeline: string; state: string;

@@ -60,7 +60,7 @@ export function alertsPage(root: HTMLElement): () => void {
     h('td', { class: 'nowrap' }, utc(a.at)), h('td', null, severityBadge(a.severity)), h('td', { class: 'nowrap' }, a.instance),
     h('td', { class: 'muted nowrap' }, a.module), h('td', null, a.pipeline), h('td', null, tagLabel(a.series)), h('td', { class: 'muted' }, a.field),
     h('td', { class: 'num strong' }, si(a.observed)), h('td', { class: 'num' }, si(a.expected)),
-    h('td', { class: 'num muted nowrap' }, a.lower || a.upper ? `${si(a.lower)} – ${si(a.upper)}` : '–'),
+    h('td', { class: 'num muted nowrap' }, a.lower !== null || a.upper !== null ? `${si(a.lower)} – ${si(a.upper)}` : '–'),
     h('td', { class: 'nowrap', title: utc(a.window) }, utc(a.window, false)), h('td', { class: 'msg' }, a.message),
     h('td', null, a.pipeline ? h('a', { href: alertChartURL(a), class: 'chart-link' }, 'chart →') : null));
 
