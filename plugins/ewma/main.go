@@ -45,15 +45,8 @@ func (e *ewma) Init(opts tm.Options) error {
 		MinRelSD:  opts.Float("min_rel_sd", 0.01),
 		MinValue:  opts.Float("min_value", 0),
 	}
-	switch d := opts.String("direction", "both"); d {
-	case "up":
-		e.rule.Up = true
-	case "down":
-		e.rule.Down = true
-	case "both":
-		e.rule.Up, e.rule.Down = true, true
-	default:
-		return fmt.Errorf("direction %q: want up, down or both", d)
+	if e.rule.Up, e.rule.Down, err = stats.ParseDirection(opts.String("direction", "both")); err != nil {
+		return err
 	}
 	e.maxAge = uint32(opts.Int("expire_windows", 1000))
 	e.maxEntries = opts.Int("max_series", 20000)

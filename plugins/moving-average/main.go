@@ -35,15 +35,8 @@ func (m *movingAverage) Init(opts tm.Options) error {
 		MinValue:   opts.Float("min_value", 0),
 		MinWindows: opts.Int("min_windows", (m.n+1)/2),
 	}
-	switch d := opts.String("direction", "both"); d {
-	case "up":
-		m.rule.Up = true
-	case "down":
-		m.rule.Down = true
-	case "both":
-		m.rule.Up, m.rule.Down = true, true
-	default:
-		return fmt.Errorf("direction %q: want up, down or both", d)
+	if m.rule.Up, m.rule.Down, err = stats.ParseDirection(opts.String("direction", "both")); err != nil {
+		return err
 	}
 	m.warned = map[string]bool{}
 	return nil

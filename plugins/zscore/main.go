@@ -35,15 +35,8 @@ func (z *zscore) Init(opts tm.Options) error {
 		MinWindows: opts.Int("min_windows", 8),
 		MinDelta:   opts.Float("min_delta", 0),
 	}
-	switch d := opts.String("direction", "both"); d {
-	case "up":
-		z.rule.Up = true
-	case "down":
-		z.rule.Down = true
-	case "both":
-		z.rule.Up, z.rule.Down = true, true
-	default:
-		return fmt.Errorf("direction %q: want up, down or both", d)
+	if z.rule.Up, z.rule.Down, err = stats.ParseDirection(opts.String("direction", "both")); err != nil {
+		return err
 	}
 	z.warned = map[string]bool{}
 	return nil

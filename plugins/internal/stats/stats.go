@@ -102,6 +102,19 @@ func ParseFields(specs []string) ([]FieldFactor, error) {
 	return out, nil
 }
 
+// ParseDirection reads a "direction" option: which deviations count.
+func ParseDirection(s string) (up, down bool, err error) {
+	switch s {
+	case "up":
+		return true, false, nil
+	case "down":
+		return false, true, nil
+	case "both", "":
+		return true, true, nil
+	}
+	return false, false, fmt.Errorf("direction %q: want up, down or both", s)
+}
+
 // Ratio is how many times larger a is than b, as a factor ≥ 1 in either
 // direction; up reports whether a > b. Zero b with positive a is +Inf.
 func Ratio(a, b float64) (factor float64, up bool) {

@@ -46,3 +46,15 @@ func TestRatio(t *testing.T) {
 		t.Fatal(r)
 	}
 }
+
+func TestParseDirection(t *testing.T) {
+	if up, down, err := ParseDirection("down"); err != nil || up || !down {
+		t.Fatal(up, down, err)
+	}
+	if up, down, err := ParseDirection("both"); err != nil || !up || !down {
+		t.Fatal(up, down, err)
+	}
+	if _, _, err := ParseDirection("sideways"); err == nil {
+		t.Fatal("accepted sideways")
+	}
+}
