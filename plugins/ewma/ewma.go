@@ -143,14 +143,18 @@ func (st *State) Unmarshal(b []byte) error {
 }
 
 // Expire drops entries not seen for more than maxAge windows, then the
-// oldest ones until at most maxEntries remain.
-func (st *State) Expire(maxAge uint32, maxEntries int) {
+// least recently seen ones until at most maxEntries remain and the encoding
+// fits in maxBytes (the host's state value limit).
+func (st *State) Expire(maxAge uint32, maxEntries, maxBytes int) {
+	size := 9
 	for k, s := range st.Stats {
 		if st.Seq-s.Seen > maxAge {
 			delete(st.Stats, k)
+			continue
 		}
+		size += entrySize(k)
 	}
-	if len(st.Stats) <= maxEntries {
+	if len(st.Stats) <= maxEntries && size <= maxBytes {
 		return
 	}
 	keys := make([]string, 0, len(st.Stats))
@@ -164,7 +168,13 @@ func (st *State) Expire(maxAge uint32, maxEntries int) {
 		}
 		return keys[i] < keys[j]
 	})
-	for _, k := range keys[:len(keys)-maxEntries] {
+	for _, k := range keys {
+		if len(st.Stats) <= maxEntries && size <= maxBytes {
+			break
+		}
 		delete(st.Stats, k)
+		size -= entrySize(k)
 	}
 }
+
+func entrySize(key string) int { return 2 + len(key) + 24 }

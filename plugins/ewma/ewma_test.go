@@ -46,12 +46,17 @@ func TestStateRoundTripAndExpire(t *testing.T) {
 	if err := back.Unmarshal(st.Marshal()[:20]); err == nil {
 		t.Fatal("truncated state accepted")
 	}
-	st.Expire(5, 10)
+	st.Expire(5, 10, 1<<20)
 	if _, ok := st.Stats["b\x00f"]; ok || len(st.Stats) != 2 {
 		t.Fatalf("expire by age: %v", st.Stats)
 	}
-	st.Expire(5, 1)
-	if _, ok := st.Stats["a\x00f"]; !ok || len(st.Stats) != 1 {
+	st.Stats["b\x00f"] = &Stat{Seen: 10}
+	st.Expire(5, 10, len(st.Marshal())-1) // one entry too many for the byte budget
+	if _, ok := st.Stats["c\x00f"]; ok || len(st.Stats) != 2 {
+		t.Fatalf("expire by size kept %v", st.Stats)
+	}
+	st.Expire(5, 1, 1<<20)
+	if _, ok := st.Stats["b\x00f"]; !ok || len(st.Stats) != 1 {
 		t.Fatalf("expire by count kept %v", st.Stats)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/tidemark/tidemark/abi"
 	"github.com/tidemark/tidemark/plugins/internal/stats"
 	tm "github.com/tidemark/tidemark/sdk/go"
 )
@@ -123,7 +124,7 @@ func (e *ewma) Analyze(in *tm.Input, out *tm.Emitter) error {
 			}
 		}
 	}
-	st.Expire(e.maxAge, e.maxEntries)
+	st.Expire(e.maxAge, e.maxEntries, abi.MaxStateValue)
 	return tm.StateSet(stateKey, st.Marshal())
 }
 
