@@ -7,13 +7,14 @@
 #
 #   E2E_SERVER=demo|fake   what to test against (default demo; fake is the
 #                          console's own synthetic server, for UI work)
-#   E2E_PORT               HTTP port (default 18473)
+#   E2E_PORT               HTTP port (default: a free one)
 #   E2E_DEMO_DURATION      how long the demo feeds data (default 300s)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 server="${E2E_SERVER:-demo}"
-port="${E2E_PORT:-18473}"
+# A free port unless given, so runs beside another demo do not collide.
+port="${E2E_PORT:-$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')}"
 url="http://127.0.0.1:$port"
 out="$root/test-output/console"
 mkdir -p "$out"

@@ -15,7 +15,7 @@ export function severityBadge(sev: string): HTMLElement {
 
 export function alertChartURL(a: Alert): string {
   const w = new Date(a.window).getTime();
-  const q = new URLSearchParams({ field: a.field, from: String(w - CONTEXT_MS), to: String(w + CONTEXT_MS), mark: String(w), top: '10' });
+  const q = new URLSearchParams({ field: a.field, from: String(w - CONTEXT_MS), to: String(w + CONTEXT_MS), mark: String(w), top: '10', hl: tagLabel(a.series) });
   return `/pipelines/${encodeURIComponent(a.pipeline)}?${q}`;
 }
 

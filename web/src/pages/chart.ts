@@ -10,7 +10,8 @@ const RANGES: [string, number][] = [['5m', 5 * 60e3], ['15m', 15 * 60e3], ['1h',
 const TOPS = [5, 10, 20, 50];
 const AUTO_REFRESH_MS = 10000;
 
-interface State { field: string; range: string; from?: number; to?: number; top: number; mark?: number; perSec: boolean; }
+// hl is the label of the series an alert was raised on, drawn thicker.
+interface State { field: string; range: string; from?: number; to?: number; top: number; mark?: number; perSec: boolean; hl?: string; }
 
 function readState(): State {
   const q = new URLSearchParams(location.search);
@@ -23,6 +24,7 @@ function readState(): State {
     top: num('top') ?? 10,
     mark: num('mark'),
     perSec: q.get('per') === 's',
+    hl: q.get('hl') ?? undefined,
   };
 }
 
@@ -34,6 +36,7 @@ function writeState(s: State) {
   q.set('top', String(s.top));
   if (s.mark !== undefined) q.set('mark', String(s.mark));
   if (s.perSec) q.set('per', 's');
+  if (s.hl !== undefined) q.set('hl', s.hl);
   history.replaceState(null, '', `${location.pathname}?${q}`);
 }
 
@@ -137,7 +140,8 @@ export function chartPage(root: HTMLElement, params: Record<string, string>): ()
     const unitLabel = `${unit === 'distinct' || unit === 'records' ? unit : unit || 'value'} ${st.perSec ? 'per second' : `per ${res.window} window`}`;
     chartEl.dataset.ylabel = `${res.field} (${unitLabel})`;
     info.textContent = `${res.series.length} keys · ${points} points · ${utc(from)} → ${utc(to)} UTC · window ${res.window}` +
-      (st.mark !== undefined ? ` · alert window ${utc(st.mark)}` : '');
+      (st.mark !== undefined ? ` · alert window ${utc(st.mark)}` : '') +
+      (st.hl !== undefined ? (res.series.some((s) => tagLabel(s.tags) === st.hl) ? ` · alert series ${st.hl} drawn thick` : ` · alert series ${st.hl} is not in the top ${res.top}`) : '');
     plot?.destroy();
     plot = null;
     if (points === 0) {
@@ -163,7 +167,7 @@ export function chartPage(root: HTMLElement, params: Record<string, string>): ()
       series: [
         { label: 'time (UTC)', value: (_u, v) => (v === null ? '–' : utc(v)) },
         ...res.series.map((s, i) => ({
-          label: tagLabel(s.tags), stroke: palette[i % palette.length], width: 1.5, spanGaps: false,
+          label: tagLabel(s.tags), stroke: palette[i % palette.length], width: st.hl === undefined ? 1.5 : tagLabel(s.tags) === st.hl ? 3 : 1, spanGaps: false,
           points: { show: times.length < 120, size: 4 }, value: (_u: uPlot, v: number | null) => fmt(v),
         })),
       ],
