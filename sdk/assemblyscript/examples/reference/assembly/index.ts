@@ -1,0 +1,109 @@
+// The cross-language reference analyzer, "threshold + z-score over history",
+// specified in sdk/REFERENCE.md and implemented identically in
+// sdk/go/examples/reference and sdk/rust/examples/reference: given the same
+// input and options, every implementation emits byte-identical alerts. Each
+// f64 operation below is in the order the spec prescribes (binaryen neither
+// reassociates nor fuses float arithmetic).
+import {
+  Analyzer, Emitter, Input, Options, OK, register, fail, log, LOG_WARN,
+  SEVERITY_OK, SEVERITY_WARN, SEVERITY_CRIT, KIND_ANOMALY,
+} from "../../../index";
+
+// Fixed messages, so no float formatting can differ between languages.
+const MSG_Z = "z-score beyond threshold";
+const MSG_ABS = "above absolute maximum";
+const MSG_BOTH = "z-score beyond threshold; above absolute maximum";
+
+class Reference extends Analyzer {
+  field: string = "";
+  threshold: f64 = 3;
+  minHistory: f64 = 3;
+  absMax: f64 = Infinity;
+  warnedField: bool = false;
+  hist: Float64Array[] = []; // reused: history columns, newest first, MISSING frames skipped
+
+  init(opts: Options): i32 {
+    this.field = opts.string("field", "");
+    if (this.field.length == 0) return fail("option field is required");
+    this.threshold = opts.float("threshold", 3);
+    this.minHistory = opts.float("min_history", 3);
+    this.absMax = opts.float("abs_max", Infinity);
+    return OK;
+  }
+
+  analyze(input: Input, out: Emitter): i32 {
+    const f = input.fieldIndex(this.field);
+    if (f < 0) {
+      if (!this.warnedField) {
+        this.warnedField = true;
+        log(LOG_WARN, "pipeline \"" + input.pipeline + "\" has no field \"" + this.field + "\"");
+      }
+      return OK;
+    }
+    const cur = input.column(f);
+    const hist = this.hist;
+    hist.length = 0;
+    for (let k = 1; k <= input.historyLen; k++) {
+      const fr = input.history(k);
+      if (!fr.missing) hist.push(fr.column(f));
+    }
+    const nh = hist.length;
+    const threshold = this.threshold;
+    const critAt = 2 * threshold;
+    const n_series = input.series;
+    for (let s = 0; s < n_series; s++) {
+      const x = unchecked(cur[s]);
+      if (isNaN(x)) continue;
+      let count = 0;
+      let sum: f64 = 0;
+      for (let i = 0; i < nh; i++) {
+        const v = unchecked(unchecked(hist[i])[s]);
+        if (isFinite(v)) {
+          sum += v;
+          count++;
+        }
+      }
+      let sev = SEVERITY_OK;
+      let zHit = false;
+      let expected: f64 = NaN, lower: f64 = NaN, upper: f64 = NaN;
+      if (count >= 1 && <f64>count >= this.minHistory) {
+        const n = <f64>count;
+        const mean = sum / n;
+        let ss: f64 = 0;
+        for (let i = 0; i < nh; i++) {
+          const v = unchecked(unchecked(hist[i])[s]);
+          if (isFinite(v)) {
+            const d = v - mean;
+            ss += d * d;
+          }
+        }
+        const sd = Math.sqrt(ss / n);
+        const band = threshold * sd;
+        expected = mean;
+        lower = mean - band;
+        upper = mean + band;
+        if (sd > 0) {
+          const az = Math.abs((x - mean) / sd);
+          if (az >= critAt) {
+            sev = SEVERITY_CRIT;
+            zHit = true;
+          } else if (az >= threshold) {
+            sev = SEVERITY_WARN;
+            zHit = true;
+          }
+        }
+      }
+      const absHit = x > this.absMax;
+      if (absHit && sev < SEVERITY_WARN) sev = SEVERITY_WARN;
+      if (sev < SEVERITY_WARN) continue;
+      const msg = zHit ? (absHit ? MSG_BOTH : MSG_Z) : MSG_ABS;
+      const st = out.report(sev, s, f, x, expected, lower, upper, msg, KIND_ANOMALY);
+      if (st < 0) return st;
+    }
+    return OK;
+  }
+}
+
+register(new Reference());
+
+export { tidemark_init, tidemark_analyze } from "../../../exports";
