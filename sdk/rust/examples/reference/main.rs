@@ -16,6 +16,16 @@ pub struct Reference {
     min_history: f64,
     abs_max: f64,
     warned_field: bool,
+    scratch: Scratch,
+}
+
+/// Per-series accumulators, reused across windows.
+#[derive(Default)]
+struct Scratch {
+    sum: Vec<f64>,
+    count: Vec<u32>,
+    mean: Vec<f64>,
+    ss: Vec<f64>,
 }
 
 impl Analyzer for Reference {
@@ -42,43 +52,53 @@ impl Analyzer for Reference {
             }
         };
         let cur = input.column(f);
+        let n = cur.len();
         // History columns, newest first, MISSING frames skipped.
         let hist: Vec<&[f64]> = input.history_frames().filter(|fr| !fr.missing()).map(|fr| fr.column(f)).collect();
+        // Frame-major passes over contiguous columns; per series the sums
+        // still run in frame order, newest first, as the spec requires.
+        let Scratch { sum, count, mean, ss } = &mut self.scratch;
+        sum.clear();
+        sum.resize(n, 0.0);
+        count.clear();
+        count.resize(n, 0);
+        for c in &hist {
+            for ((acc, cnt), &v) in sum.iter_mut().zip(count.iter_mut()).zip(c.iter()) {
+                if v.is_finite() {
+                    *acc += v;
+                    *cnt += 1;
+                }
+            }
+        }
+        mean.clear();
+        mean.extend(sum.iter().zip(count.iter()).map(|(&t, &c)| t / c as f64));
+        ss.clear();
+        ss.resize(n, 0.0);
+        for c in &hist {
+            for ((acc, &m), &v) in ss.iter_mut().zip(mean.iter()).zip(c.iter()) {
+                if v.is_finite() {
+                    let d = v - m;
+                    *acc += d * d; // never fused: Rust does not contract
+                }
+            }
+        }
         let crit_at = 2.0 * self.threshold;
         for (s, &x) in cur.iter().enumerate() {
             if x.is_nan() {
                 continue;
             }
-            let mut count = 0u32;
-            let mut sum = 0.0f64;
-            for c in &hist {
-                let v = c[s];
-                if v.is_finite() {
-                    sum += v;
-                    count += 1;
-                }
-            }
             let mut sev = Severity::Ok;
             let mut z_hit = false;
             let (mut expected, mut lower, mut upper) = (f64::NAN, f64::NAN, f64::NAN);
-            if count >= 1 && count as f64 >= self.min_history {
-                let n = count as f64;
-                let mean = sum / n;
-                let mut ss = 0.0f64;
-                for c in &hist {
-                    let v = c[s];
-                    if v.is_finite() {
-                        let d = v - mean;
-                        ss += d * d; // never fused: Rust does not contract
-                    }
-                }
-                let sd = (ss / n).sqrt();
+            if count[s] >= 1 && count[s] as f64 >= self.min_history {
+                let m = mean[s];
+                let sd = (ss[s] / count[s] as f64).sqrt();
                 let band = self.threshold * sd;
-                expected = mean;
-                lower = mean - band;
-                upper = mean + band;
+                expected = m;
+                lower = m - band;
+                upper = m + band;
                 if sd > 0.0 {
-                    let az = ((x - mean) / sd).abs();
+                    let az = ((x - m) / sd).abs();
                     if az >= crit_at {
                         sev = Severity::Crit;
                         z_hit = true;

@@ -1,0 +1,359 @@
+// Tests that run the Rust SDK's reference analyzer under the real host
+// (host/runtime: wazero, limits, host functions), and check that it and the
+// Go SDK's reference analyzer (sdk/go/examples/reference) emit byte-identical
+// alerts, as sdk/REFERENCE.md requires.
+//
+// The Rust module is built with sdk/rust/build.sh, which needs Debian's
+// toolchain with the wasm targets (apt-get install rustc cargo
+// libstd-rust-dev-wasm32; CARGO/RUSTC override /usr/bin/cargo and
+// /usr/bin/rustc). Cargo rebuilds only when the sources changed.
+package rust_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/tidemark/tidemark/abi"
+	"github.com/tidemark/tidemark/host/runtime"
+	"github.com/tidemark/tidemark/sdk/go/tmtest"
+)
+
+var buildMu sync.Mutex
+
+// rustModule builds examples/<name> for target with build.sh and returns
+// the .wasm bytes.
+func rustModule(tb testing.TB, name, target string) []byte {
+	tb.Helper()
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	out := filepath.Join("target", "wasm-"+target)
+	cmd := exec.Command("./build.sh", "-t", target, "-o", out, name)
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("sdk/rust/build.sh %s: %v\n%s", name, err, msg)
+	}
+	b, err := os.ReadFile(filepath.Join(out, name+".wasm"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+func goModule(tb testing.TB) []byte {
+	tb.Helper()
+	return tmtest.Build(tb, filepath.Join("..", "go", "examples", "reference"))
+}
+
+// rawHost keeps each alert's bytes exactly as the guest encoded them.
+type rawHost struct {
+	mu     sync.Mutex
+	alerts [][]byte
+	logs   []string
+	state  map[string][]byte
+}
+
+func (h *rawHost) EmitAlert(raw []byte) error {
+	if _, err := abi.DecodeAlert(raw); err != nil {
+		return err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.alerts = append(h.alerts, raw)
+	return nil
+}
+
+func (h *rawHost) Log(level int, msg string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.logs = append(h.logs, msg)
+}
+
+func (h *rawHost) StateGet(key string) ([]byte, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	v, ok := h.state[key]
+	return v, ok
+}
+
+func (h *rawHost) StateSet(key string, val []byte) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.state == nil {
+		h.state = map[string][]byte{}
+	}
+	h.state[key] = bytes.Clone(val)
+	return nil
+}
+
+func (h *rawHost) Query([]byte) ([]byte, error) { return nil, errors.New("no query capability") }
+
+func (h *rawHost) take() [][]byte {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	a := h.alerts
+	h.alerts = nil
+	return a
+}
+
+type instance struct {
+	host *rawHost
+	inst *runtime.Instance
+}
+
+// start compiles wasm with the production runtime, resolves opts against
+// the module's manifest (read from its custom section, as the registry
+// does) and instantiates it.
+func start(tb testing.TB, wasm []byte, opts map[string]any) (*instance, error) {
+	tb.Helper()
+	ctx := context.Background()
+	m, err := abi.ReadManifest(wasm)
+	if err != nil {
+		return nil, fmt.Errorf("manifest: %w", err)
+	}
+	optJSON, err := m.OptionsJSON(opts)
+	if err != nil {
+		return nil, fmt.Errorf("options: %w", err)
+	}
+	cfg := runtime.NewConfig().WithLogger(slog.New(slog.DiscardHandler))
+	if dir, err := os.UserCacheDir(); err == nil {
+		cfg = cfg.WithCacheDir(filepath.Join(dir, "tidemark-sdk-rust-wazero"))
+	}
+	rt, err := runtime.New(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	tb.Cleanup(func() { rt.Close(ctx) })
+	mod, err := rt.Compile(ctx, wasm)
+	if err != nil {
+		return nil, fmt.Errorf("compile: %w", err)
+	}
+	h := &rawHost{}
+	inst, err := mod.Instantiate(ctx, runtime.InstanceConfig{Name: "ref", Options: optJSON, Host: h})
+	if err != nil {
+		return nil, err
+	}
+	tb.Cleanup(func() { inst.Close(ctx) })
+	return &instance{host: h, inst: inst}, nil
+}
+
+func mustStart(tb testing.TB, wasm []byte, opts map[string]any) *instance {
+	tb.Helper()
+	in, err := start(tb, wasm, opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return in
+}
+
+func (in *instance) analyze(tb testing.TB, input []byte) [][]byte {
+	tb.Helper()
+	in.host.take()
+	if err := in.inst.Analyze(context.Background(), input); err != nil {
+		tb.Fatalf("analyze: %v (guest log %q)", err, in.host.logs)
+	}
+	return in.host.take()
+}
+
+func golden(tb testing.TB, name string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "abi", "testdata", name+".bin"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// edgeInput holds what the spec's arithmetic rules are about: NaN and ±Inf
+// in history and now, a MISSING frame with values in it, flat history,
+// too short history, overflow to Inf, and negative deviations.
+func edgeInput() []byte {
+	const sec = int64(1_000_000_000)
+	inf, nan := math.Inf(1), math.NaN()
+	cols := [][]float64{ // frame 0 first, then history; 10 series
+		{14, 1e9, 1e9, nan, inf, -50, 1e308, 5, 101, -inf},
+		{10, 1, 5, 1, 10, 10, 1e308, 5, 1, 1},
+		{1e6, 1e6, 1e6, 1e6, 1e6, 1e6, 1e6, 1e6, 1e6, 1e6}, // MISSING: ignored
+		{12, inf, 5, 2, 12, 12, -1e308, 5, 2, 2},
+		{inf, nan, 5, 3, 10, 10, 1e308, 5, 3, 3},
+		{10, 2, 5, 4, 12, 12, 1e308, 5.000000001, -inf, 4},
+		{12, nan, 5, 5, 11, 11, 1e308, 5, nan, 5},
+	}
+	in := &abi.Input{
+		WindowStart: 100 * sec, WindowEnd: 110 * sec,
+		Instance: "ref", Pipeline: "edge",
+		TagNames: []string{"k"}, FieldNames: []string{"other", "v"},
+		Series: 10,
+	}
+	for s := range 10 {
+		in.Dict = append(in.Dict, fmt.Sprintf("s%d", s))
+		in.SeriesTags = append(in.SeriesTags, uint32(s))
+	}
+	for k, col := range cols {
+		fr := abi.Frame{Start: (100 - 10*int64(k)) * sec, End: (110 - 10*int64(k)) * sec,
+			Columns: [][]float64{make([]float64, 10), col}}
+		if k == 2 {
+			fr.Flags = abi.FrameMissing
+		}
+		in.Frames = append(in.Frames, fr)
+	}
+	return in.Encode(nil)
+}
+
+type refCase struct {
+	name   string
+	input  []byte
+	opts   map[string]any
+	alerts int // at least this many alerts (so identical outputs are not both empty)
+}
+
+func refCases(tb testing.TB) []refCase {
+	large := golden(tb, "large")
+	return []refCase{
+		{"large/sum_bytes", large, map[string]any{"field": "sum_bytes", "threshold": 1.5, "abs_max": 990.0}, 50},
+		{"large/sum_packets", large, map[string]any{"field": "sum_packets", "threshold": 0.8, "min_history": 20.0}, 200},
+		{"large/distinct_default", large, map[string]any{"field": "distinct_src_ip"}, 0},
+		{"edge", edgeInput(), map[string]any{"field": "v", "threshold": 1.0, "abs_max": 100.0}, 4},
+		{"history_incomplete", golden(tb, "history_incomplete"), map[string]any{"field": "sum_bytes", "min_history": 1.0, "abs_max": 15.0}, 1},
+		{"special_values", golden(tb, "special_values"), map[string]any{"field": "v", "min_history": 1.0, "abs_max": 0.0}, 2},
+		{"no_such_field", golden(tb, "one_series"), map[string]any{"field": "nope"}, 0},
+	}
+}
+
+// TestReferenceAnalyzersAgree runs the Rust (both wasm targets) and Go
+// reference modules on the same inputs and requires identical alert bytes.
+func TestReferenceAnalyzersAgree(t *testing.T) {
+	goWasm := goModule(t)
+	rustWasm := map[string][]byte{
+		"wasm32-unknown-unknown": rustModule(t, "reference", "wasm32-unknown-unknown"),
+		"wasm32-wasi":            rustModule(t, "reference", "wasm32-wasi"),
+	}
+	for _, c := range refCases(t) {
+		t.Run(c.name, func(t *testing.T) {
+			want := mustStart(t, goWasm, c.opts).analyze(t, c.input)
+			if len(want) < c.alerts {
+				t.Fatalf("go: %d alerts, want at least %d", len(want), c.alerts)
+			}
+			t.Logf("%d alerts", len(want))
+			for target, wasm := range rustWasm {
+				got := mustStart(t, wasm, c.opts).analyze(t, c.input)
+				if len(got) != len(want) {
+					t.Fatalf("%s: %d alerts, go %d", target, len(got), len(want))
+				}
+				for i := range got {
+					if !bytes.Equal(got[i], want[i]) {
+						ga, _ := abi.DecodeAlert(got[i])
+						wa, _ := abi.DecodeAlert(want[i])
+						t.Fatalf("%s: alert %d differs\nrust %x\n  go %x\nrust %+v\n  go %+v", target, i, got[i], want[i], ga, wa)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestReferenceEdgeValues pins what the spec says about the edge input, so
+// the two implementations cannot agree on something wrong.
+func TestReferenceEdgeValues(t *testing.T) {
+	in := mustStart(t, rustModule(t, "reference", "wasm32-unknown-unknown"),
+		map[string]any{"field": "v", "threshold": 1.0, "abs_max": 100.0})
+	type got struct {
+		series uint32
+		sev    abi.Severity
+		msg    string
+	}
+	var alerts []got
+	for _, raw := range in.analyze(t, edgeInput()) {
+		a, err := abi.DecodeAlert(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Field != 1 || a.Kind != abi.KindAnomaly || a.Horizon != 0 {
+			t.Fatalf("alert %+v: want field 1, anomaly, horizon 0", a)
+		}
+		alerts = append(alerts, got{a.Series, a.Severity, a.Message})
+		if a.Series == 0 && (a.Expected != 11 || a.Lower != 10 || a.Upper != 12 || a.Observed != 14) {
+			t.Errorf("series 0: %+v, want expected 11, band [10, 12], observed 14", a)
+		}
+	}
+	want := []got{
+		{0, abi.SeverityCrit, "z-score beyond threshold"}, // history 10,12,10,12 (Inf, NaN, MISSING skipped): z = 3
+		{1, abi.SeverityWarn, "above absolute maximum"},   // 2 finite values < min_history 3; 1e9 > 100
+		{2, abi.SeverityWarn, "above absolute maximum"},   // flat history, sd = 0: no z-score
+		// 3: NaN now: nothing
+		{4, abi.SeverityCrit, "z-score beyond threshold; above absolute maximum"}, // +Inf now: z = +Inf
+		{5, abi.SeverityCrit, "z-score beyond threshold"},                         // -50 vs mean 11
+		{6, abi.SeverityWarn, "above absolute maximum"},                           // sum overflows: mean +Inf, z NaN
+		// 7: history 5,5,5,5.000000001,5: x = 5 is within one sd: nothing
+		{8, abi.SeverityCrit, "z-score beyond threshold; above absolute maximum"}, // history 1,2,3 (-Inf, NaN skipped)
+		{9, abi.SeverityCrit, "z-score beyond threshold"},                         // -Inf now: z = -Inf
+	}
+	if fmt.Sprint(alerts) != fmt.Sprint(want) {
+		t.Fatalf("alerts\n got %v\nwant %v", alerts, want)
+	}
+}
+
+func TestRustModuleRejectsBadOptionsAndInput(t *testing.T) {
+	wasm := rustModule(t, "reference", "wasm32-unknown-unknown")
+	if _, err := start(t, wasm, map[string]any{"threshold": 3.0}); err == nil {
+		t.Fatal("module started without the required field option")
+	}
+	in := mustStart(t, wasm, map[string]any{"field": "sum_bytes"})
+	err := in.inst.Analyze(context.Background(), []byte("TMK1 this is not an input"))
+	if err == nil {
+		t.Fatal("garbage input analyzed without error")
+	}
+	// The instance chose to fail (negative status): it stays usable.
+	if a := in.analyze(t, golden(t, "one_series")); len(a) != 0 {
+		t.Fatalf("one_series with 1 history window: %d alerts, want 0", len(a))
+	}
+	if len(in.host.logs) == 0 {
+		t.Fatal("the failed call logged nothing")
+	}
+}
+
+// BenchmarkReference measures one analyze call of each reference module on
+// the golden large input: 1,000 series × 3 fields × (1 + 30) windows.
+// "alerting" emits 188 alerts per call, "quiet" none, and "no_field" only
+// pays for the call, the input copy and its decoding.
+func BenchmarkReference(b *testing.B) {
+	input := golden(b, "large")
+	modules := []struct {
+		name string
+		wasm func(testing.TB) []byte
+	}{
+		{"rust", func(tb testing.TB) []byte { return rustModule(tb, "reference", "wasm32-unknown-unknown") }},
+		{"go", goModule},
+	}
+	cases := []struct {
+		name string
+		opts map[string]any
+	}{
+		{"alerting", map[string]any{"field": "sum_bytes", "threshold": 1.5, "abs_max": 990.0}},
+		{"quiet", map[string]any{"field": "sum_bytes"}},
+		{"no_field", map[string]any{"field": "nope"}},
+	}
+	for _, m := range modules {
+		wasm := m.wasm(b)
+		for _, c := range cases {
+			b.Run(m.name+"/"+c.name, func(b *testing.B) {
+				in := mustStart(b, wasm, c.opts)
+				ctx := context.Background()
+				for b.Loop() {
+					if err := in.inst.Analyze(ctx, input); err != nil {
+						b.Fatal(err)
+					}
+					in.host.take()
+				}
+				b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/call")
+			})
+		}
+	}
+}
