@@ -27,7 +27,7 @@ func newBackend() *memback.Backend {
 	b.SetOverview(console.Overview{
 		Pipelines: []console.PipelineStatus{{
 			Name: "traffic_by_protocol", GroupBy: []string{"proto"}, Fields: []string{"sum_bytes", "count"},
-			Window: "10s", RecordsPerSec: 1999.5, Aggregated: 12345, WindowsWritten: 7, Late: 2,
+			Window: "10s", RecordsPerSec: 1999.5, Aggregated: 12345, WindowsWritten: 7, Late: 2, LastWindow: t0.Add(50 * time.Second),
 		}},
 		Health:  map[string]string{"kafka": "ok", "influxdb": "ok"},
 		Started: t0,
@@ -80,7 +80,8 @@ func TestOverview(t *testing.T) {
 	srv := serve(t, newBackend())
 	var ov console.Overview
 	getJSON(t, srv.URL+"/api/overview", 200, &ov)
-	if len(ov.Pipelines) != 1 || ov.Pipelines[0].RecordsPerSec != 1999.5 || ov.Pipelines[0].Late != 2 || ov.Health["kafka"] != "ok" {
+	if len(ov.Pipelines) != 1 || ov.Pipelines[0].RecordsPerSec != 1999.5 || ov.Pipelines[0].Late != 2 || ov.Health["kafka"] != "ok" ||
+		!ov.Pipelines[0].LastWindow.Equal(t0.Add(50*time.Second)) {
 		t.Fatalf("overview = %+v", ov)
 	}
 }

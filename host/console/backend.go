@@ -46,6 +46,11 @@ type PipelineStatus struct {
 	PointsWritten  uint64   `json:"points_written"`
 	OpenWindows    uint64   `json:"open_windows"`
 	Overflowed     uint64   `json:"overflowed"`
+	// LastWindow is the start of the newest window written (event time),
+	// zero before the first. Charts anchor their relative ranges at its
+	// end when event time is far from the wall clock (replays, the demo's
+	// simulated time), or they would show an empty range.
+	LastWindow time.Time `json:"last_window"`
 }
 
 // SeriesQuery selects what a chart shows.

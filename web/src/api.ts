@@ -3,7 +3,7 @@ export interface PipelineStatus {
   name: string; group_by: string[] | null; fields: string[] | null; window: string;
   records_per_sec: number; aggregated: number; filtered: number; late: number; errors: number;
   malformed: number; dead_lettered: number; windows_written: number; points_written: number;
-  open_windows: number; overflowed: number;
+  open_windows: number; overflowed: number; last_window: string;
 }
 export interface Overview { pipelines: PipelineStatus[]; health: Record<string, string> | null; started: string; }
 export interface Series { tags: Record<string, string> | null; times: number[] | null; values: number[] | null; }

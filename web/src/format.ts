@@ -70,11 +70,24 @@ export function timeTicks(splits: number[], spanMs: number): string[] {
 export function ago(t: string | number | Date): string {
   const ms = Date.now() - new Date(t).getTime();
   if (!isFinite(ms) || new Date(t).getTime() <= 0) return 'never';
+  if (ms < -1000) return `${span(-ms)} ahead`;
+  return `${span(ms)} ago`;
+}
+
+// span says a duration the way ago does: 42s, 5m, 3h 2m, 4d.
+export function span(ms: number): string {
   const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s ago`;
-  if (s < 3600) return `${Math.floor(s / 60)}m ago`;
-  if (s < 86400) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m ago`;
-  return `${Math.floor(s / 86400)}d ago`;
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+  return `${Math.floor(s / 86400)}d ${Math.floor((s % 86400) / 3600)}h`;
+}
+
+
+// ms of an API time, or undefined for Go's zero time (never happened).
+export function timeMs(t: string | undefined | null): number | undefined {
+  const ms = t ? Date.parse(t) : NaN;
+  return isFinite(ms) && ms > 0 ? ms : undefined;
 }
 
 export function tagLabel(tags: Record<string, string> | null | undefined): string {

@@ -4,7 +4,7 @@
 import uPlot from 'uplot';
 import { h, clear, toast } from '../dom';
 import { api, PipelineStatus, SeriesResponse } from '../api';
-import { si, withUnit, unitOf, durationMs, utc, tagLabel, palette, timeTicks } from '../format';
+import { si, withUnit, unitOf, durationMs, utc, tagLabel, palette, timeTicks, timeMs, span } from '../format';
 
 const RANGES: [string, number][] = [['5m', 5 * 60e3], ['15m', 15 * 60e3], ['1h', 3600e3], ['6h', 6 * 3600e3], ['24h', 24 * 3600e3], ['7d', 7 * 86400e3]];
 const TOPS = [5, 10, 20, 50];
@@ -86,13 +86,23 @@ export function chartPage(root: HTMLElement, params: Record<string, string>): ()
     } }, label)));
   }
 
+  // A relative range ends now, unless the newest window is more than three
+  // windows away from the wall clock (a replay, the demo's simulated time,
+  // a stalled input): then it ends at that window, and the page says so.
+  let anchorNote = '';
   function timeSpan(): [number, number] {
-    if (st.range) {
-      const span = RANGES.find(([l]) => l === st.range)?.[1] ?? 15 * 60e3;
-      const to = Date.now();
-      return [to - span, to];
+    anchorNote = '';
+    if (!st.range) return [st.from!, st.to!];
+    const width = RANGES.find(([l]) => l === st.range)?.[1] ?? 15 * 60e3;
+    let to = Date.now();
+    const last = timeMs(pipe?.last_window);
+    const win = durationMs(pipe?.window ?? '') || 10000;
+    if (last !== undefined && Math.abs(to - (last + win)) > 3 * win) {
+      const lag = to - (last + win);
+      to = last + win;
+      anchorNote = ` · range ends at the newest window, ${span(Math.abs(lag))} ${lag > 0 ? 'behind' : 'ahead of'} the wall clock`;
     }
-    return [st.from!, st.to!];
+    return [to - width, to];
   }
 
   fieldSel.addEventListener('change', () => { st.field = fieldSel.value; load(); });
@@ -101,6 +111,11 @@ export function chartPage(root: HTMLElement, params: Record<string, string>): ()
 
   async function load() {
     if (!pipe) return;
+    if (st.range) {
+      // The newest window moves on: re-read it for the anchor.
+      try { pipe = (await api.overview()).pipelines.find((p) => p.name === name) ?? pipe; } catch { /* keep the last */ }
+      if (stopped) return;
+    }
     renderRangeButtons();
     writeState(st);
     const [from, to] = timeSpan();
@@ -140,7 +155,7 @@ export function chartPage(root: HTMLElement, params: Record<string, string>): ()
     const unitLabel = `${unit === 'distinct' || unit === 'records' ? unit : unit || 'value'} ${st.perSec ? 'per second' : `per ${res.window} window`}`;
     chartEl.dataset.ylabel = `${res.field} (${unitLabel})`;
     info.textContent = `${res.series.length} keys · ${points} points · ${utc(from)} → ${utc(to)} UTC · window ${res.window}` +
-      (st.mark !== undefined ? ` · alert window ${utc(st.mark)}` : '') +
+      anchorNote + (st.mark !== undefined ? ` · alert window ${utc(st.mark)}` : '') +
       (st.hl !== undefined ? (res.series.some((s) => tagLabel(s.tags) === st.hl) ? ` · alert series ${st.hl} drawn thick` : ` · alert series ${st.hl} is not in the top ${res.top}`) : '');
     plot?.destroy();
     plot = null;

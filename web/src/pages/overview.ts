@@ -2,7 +2,7 @@
 // records/s sparkline kept in the page), the latest alerts.
 import { h, clear, showHealth } from '../dom';
 import { api, Overview, Alert } from '../api';
-import { si, int, utc, ago, tagLabel } from '../format';
+import { si, int, utc, ago, tagLabel, timeMs } from '../format';
 import { severityBadge, alertChartURL } from './alerts';
 
 const REFRESH_MS = 2000;
@@ -47,7 +47,7 @@ export function overviewPage(root: HTMLElement): () => void {
     // Short headers keep the table on one screen; titles say them in full.
     const head: [string, string][] = [['pipeline', ''], ['window', 'window size'], ['group by', 'group keys'], ['records/s', 'records read per second'], ['', ''],
       ['aggregated', 'records aggregated into windows'], ['filtered', 'records dropped by where'], ['windows', 'windows written to InfluxDB'],
-      ['points', 'points written to InfluxDB'], ['open', 'windows open now'], ['late', 'records later than the watermark'],
+      ['points', 'points written to InfluxDB'], ['newest window', 'start of the newest window written (event time, UTC)'], ['open', 'windows open now'], ['late', 'records later than the watermark'],
       ['malformed', 'lines that did not decode (input-wide)'], ['dead-letter', 'records sent to the dead-letter topic'],
       ['errors', 'per-record transform errors'], ['overflow', 'records folded into __overflow__ past max_keys']];
     clear(table, h('table', { class: 'grid', id: 'pipelines' },
@@ -64,7 +64,10 @@ export function overviewPage(root: HTMLElement): () => void {
           h('td', { class: 'num strong', 'data-value': p.records_per_sec, 'data-testid': 'records-per-sec' }, si(p.records_per_sec)),
           h('td', { class: 'spark-cell' }, sparkline(hist)),
           counter(p.aggregated, false, 'aggregated'), counter(p.filtered),
-          counter(p.windows_written, false, 'windows-written'), counter(p.points_written), counter(p.open_windows),
+          counter(p.windows_written, false, 'windows-written'), counter(p.points_written),
+          h('td', { class: 'num nowrap', title: timeMs(p.last_window) ? `${utc(p.last_window)} UTC (${ago(p.last_window)})` : 'none yet' },
+            timeMs(p.last_window) ? utc(p.last_window, false) : '–'),
+          counter(p.open_windows),
           counter(p.late, true), counter(p.malformed, true), counter(p.dead_lettered, true), counter(p.errors, true), counter(p.overflowed, true));
       }))));
   }

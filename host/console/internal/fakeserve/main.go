@@ -120,6 +120,7 @@ func main() {
 						s.WindowsWritten = uint64(now.Sub(first) / window)
 						s.PointsWritten = s.WindowsWritten * uint64(len(p.keys))
 						s.OpenWindows = 2
+						s.LastWindow = next.Add(-window)
 						if rand.IntN(5) == 0 {
 							s.Late++
 						}
