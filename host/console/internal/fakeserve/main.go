@@ -60,6 +60,7 @@ func value(p pipeline, field string, key int, t time.Time) float64 {
 func main() {
 	listen := flag.String("listen", "127.0.0.1:18080", "address to serve on")
 	alertEvery := flag.Duration("alert-every", 4*time.Second, "how often to raise an alert")
+	offset := flag.Duration("offset", 0, "event time minus wall time (negative: a replay of the past)")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -87,9 +88,10 @@ func main() {
 			}
 		}
 	}
-	first := started.Truncate(window).Add(-time.Hour)
+	clock := func() time.Time { return time.Now().Add(*offset) }
+	first := clock().Truncate(window).Add(-time.Hour)
 	next := first
-	for ; next.Before(started.Truncate(window)); next = next.Add(window) {
+	for ; next.Before(clock().Truncate(window)); next = next.Add(window) {
 		addWindow(next)
 	}
 
@@ -108,7 +110,8 @@ func main() {
 			select {
 			case <-ctx.Done():
 				return
-			case now := <-tick.C:
+			case <-tick.C:
+				now := clock()
 				for now.Truncate(window).After(next) {
 					addWindow(next)
 					next = next.Add(window)
@@ -126,7 +129,8 @@ func main() {
 						}
 					})
 				}
-			case now := <-alerts.C:
+			case <-alerts.C:
+				now := clock()
 				p := pipelines[n%len(pipelines)]
 				an := b.Analyzers()[n%3]
 				w := now.Truncate(window).Add(-2 * window)
