@@ -137,6 +137,9 @@ func TestDockerfileBuildStageRunsBuildScript(t *testing.T) {
 	if !ranScript {
 		t.Errorf("the build stage does not RUN ./deploy/build.sh %s", buildOut)
 	}
+	if st, err := os.Stat("build.sh"); err != nil || st.Mode().Perm()&0o111 == 0 {
+		t.Errorf("deploy/build.sh is not executable, so RUN ./deploy/build.sh fails: %v", err)
+	}
 	// Everything the runtime stage takes from the build stage is under the
 	// script's output directory.
 	for _, c := range runtime.all("COPY") {
