@@ -89,6 +89,18 @@ test('each pipeline chart renders data points, with a legend and the top keys', 
   await page.waitForFunction((f) => new URL(location.href).searchParams.get('field') === f && new URL(location.href).searchParams.get('range') === '1h', last);
   await page.waitForFunction(() => Number(document.querySelector('#chart')?.dataset.points) > 0, null, { timeout: DATA_TIMEOUT });
   assert.match(await page.getAttribute('#chart', 'data-ylabel'), new RegExp(`^${last} `));
+  // Dragging across the plot zooms: an absolute range inside the old one.
+  const before = new URL(page.url()).searchParams;
+  assert.equal(before.get('range'), '1h');
+  const box = await page.locator('#chart .u-over').boundingBox();
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.9, box.y + box.height / 2, { steps: 5 });
+  await page.mouse.up();
+  await page.waitForFunction(() => new URL(location.href).searchParams.has('from'));
+  const q = new URL(page.url()).searchParams;
+  const [from, to] = [Number(q.get('from')), Number(q.get('to'))];
+  assert.ok(to - from > 0 && to - from < 3600e3 * 0.5, `zoomed range ${from}..${to}`);
 });
 
 test('an alert appears live on the alerts page and links to its window on the chart', async () => {

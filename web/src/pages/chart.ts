@@ -68,7 +68,7 @@ export function chartPage(root: HTMLElement, params: Record<string, string>): ()
     h('div', { class: 'titlebar' }, title, sub),
     h('div', { class: 'toolbar' },
       h('label', null, 'field ', fieldSel), topSel, perSel, rangeBtns,
-      h('span', { class: 'custom' }, fromIn, '→', toIn, h('span', { class: 'muted small' }, 'UTC'),
+      h('span', { class: 'custom' }, fromIn, '→', toIn, h('span', { class: 'muted small', title: 'or drag across the chart to zoom' }, 'UTC'),
         h('button', { type: 'button', onclick: () => {
           const f = fromInput(fromIn.value), t = fromInput(toIn.value);
           if (!(f < t)) { toast('From must be before To', 'err'); return; }
@@ -187,8 +187,16 @@ export function chartPage(root: HTMLElement, params: Record<string, string>): ()
         })),
       ],
       legend: { live: true },
-      cursor: { points: { size: 6 } },
+      // Dragging across the chart selects a new range, read afresh from the API.
+      cursor: { points: { size: 6 }, drag: { x: true, y: false, setScale: false } },
       hooks: {
+        setSelect: [(u: uPlot) => {
+          if (u.select.width < 5) return;
+          const f = u.posToVal(u.select.left, 'x'), t = u.posToVal(u.select.left + u.select.width, 'x');
+          u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+          Object.assign(st, { range: '', from: Math.floor(f), to: Math.ceil(t) });
+          load();
+        }],
         drawClear: [(u: uPlot) => {
           if (mark === undefined) return;
           // The alert's window as a band, under the lines.
