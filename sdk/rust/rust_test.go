@@ -12,6 +12,9 @@ package rust_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -211,19 +214,37 @@ type refCase struct {
 	name   string
 	input  []byte
 	opts   map[string]any
-	alerts int // at least this many alerts (so identical outputs are not both empty)
+	alerts int    // exactly this many alerts
+	sha256 string // of the alerts' bytes concatenated in emit order (sdk/REFERENCE.md)
+}
+
+// emptySHA is the SHA-256 of no bytes.
+const emptySHA = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+// The spec's only NaN is 0x7FF8000000000000: no computed NaN reaches an
+// alert, so the bytes are the same on every platform.
+func checkNaNs(tb testing.TB, alerts [][]byte) {
+	tb.Helper()
+	for i, raw := range alerts {
+		for off := 16; off < 48; off += 8 {
+			bits := binary.LittleEndian.Uint64(raw[off:])
+			if math.IsNaN(math.Float64frombits(bits)) && bits != 0x7FF8000000000000 {
+				tb.Fatalf("alert %d: NaN %#x at offset %d, want 0x7ff8000000000000", i, bits, off)
+			}
+		}
+	}
 }
 
 func refCases(tb testing.TB) []refCase {
 	large := golden(tb, "large")
 	return []refCase{
-		{"large/sum_bytes", large, map[string]any{"field": "sum_bytes", "threshold": 1.5, "abs_max": 990.0}, 50},
-		{"large/sum_packets", large, map[string]any{"field": "sum_packets", "threshold": 0.8, "min_history": 20.0}, 200},
-		{"large/distinct_default", large, map[string]any{"field": "distinct_src_ip"}, 0},
-		{"edge", edgeInput(), map[string]any{"field": "v", "threshold": 1.0, "abs_max": 100.0}, 4},
-		{"history_incomplete", golden(tb, "history_incomplete"), map[string]any{"field": "sum_bytes", "min_history": 1.0, "abs_max": 15.0}, 1},
-		{"special_values", golden(tb, "special_values"), map[string]any{"field": "v", "min_history": 1.0, "abs_max": 0.0}, 2},
-		{"no_such_field", golden(tb, "one_series"), map[string]any{"field": "nope"}, 0},
+		{"large/sum_bytes", large, map[string]any{"field": "sum_bytes", "threshold": 1.5, "abs_max": 990.0}, 188, "d3c0f4827eff94ea0a3d45171ce9c413bfbad2ef16477a3a4bc0f35498c3738c"},
+		{"large/sum_packets", large, map[string]any{"field": "sum_packets", "threshold": 0.8, "min_history": 20.0}, 529, "711e21912ac3f53f2ab822f2f257a2ebfc8d7af205951f1a5e93f0f6b4733892"},
+		{"large/distinct_default", large, map[string]any{"field": "distinct_src_ip"}, 0, emptySHA},
+		{"edge", edgeInput(), map[string]any{"field": "v", "threshold": 1.0, "abs_max": 100.0}, 8, "dc57512e8a09c787abcd344c17679c4a50b0e70a5759abb1dc637a10b505f210"},
+		{"history_incomplete", golden(tb, "history_incomplete"), map[string]any{"field": "sum_bytes", "min_history": 1.0, "abs_max": 15.0}, 1, "44ba602790e9eacbb6798acc21a84cadaebb7c46d4052afb74b89cc29f19f218"},
+		{"special_values", golden(tb, "special_values"), map[string]any{"field": "v", "min_history": 1.0, "abs_max": 0.0}, 2, "41430e4409e33d28334217b33d5ec44f8852538590befc06bd7d4ea23ee30893"},
+		{"no_such_field", golden(tb, "one_series"), map[string]any{"field": "nope"}, 0, emptySHA},
 	}
 }
 
@@ -238,10 +259,11 @@ func TestReferenceAnalyzersAgree(t *testing.T) {
 	for _, c := range refCases(t) {
 		t.Run(c.name, func(t *testing.T) {
 			want := mustStart(t, goWasm, c.opts).analyze(t, c.input)
-			if len(want) < c.alerts {
-				t.Fatalf("go: %d alerts, want at least %d", len(want), c.alerts)
+			checkNaNs(t, want)
+			sum := sha256.Sum256(bytes.Join(want, nil))
+			if len(want) != c.alerts || hex.EncodeToString(sum[:]) != c.sha256 {
+				t.Errorf("go: %d alerts, sha256 %x; sdk/REFERENCE.md says %d, %s", len(want), sum, c.alerts, c.sha256)
 			}
-			t.Logf("%d alerts", len(want))
 			for target, wasm := range rustWasm {
 				got := mustStart(t, wasm, c.opts).analyze(t, c.input)
 				if len(got) != len(want) {
@@ -279,6 +301,9 @@ func TestReferenceEdgeValues(t *testing.T) {
 			t.Fatalf("alert %+v: want field 1, anomaly, horizon 0", a)
 		}
 		alerts = append(alerts, got{a.Series, a.Severity, a.Message})
+		if a.Series == 6 && !(math.IsNaN(a.Expected) && math.IsNaN(a.Lower) && math.IsNaN(a.Upper)) {
+			t.Errorf("series 6: %+v, want no baseline (its sum overflowed)", a)
+		}
 		if a.Series == 0 && (a.Expected != 11 || a.Lower != 10 || a.Upper != 12 || a.Observed != 14) {
 			t.Errorf("series 0: %+v, want expected 11, band [10, 12], observed 14", a)
 		}
@@ -290,7 +315,7 @@ func TestReferenceEdgeValues(t *testing.T) {
 		// 3: NaN now: nothing
 		{4, abi.SeverityCrit, "z-score beyond threshold; above absolute maximum"}, // +Inf now: z = +Inf
 		{5, abi.SeverityCrit, "z-score beyond threshold"},                         // -50 vs mean 11
-		{6, abi.SeverityWarn, "above absolute maximum"},                           // sum overflows: mean +Inf, z NaN
+		{6, abi.SeverityWarn, "above absolute maximum"},                           // sum overflows: no baseline
 		// 7: history 5,5,5,5.000000001,5: x = 5 is within one sd: nothing
 		{8, abi.SeverityCrit, "z-score beyond threshold; above absolute maximum"}, // history 1,2,3 (-Inf, NaN skipped)
 		{9, abi.SeverityCrit, "z-score beyond threshold"},                         // -Inf now: z = -Inf

@@ -120,9 +120,10 @@ func (r *reference) Analyze(in *tm.Input, out *tm.Emitter) error {
 		}
 		sev, zHit := tm.OK, false
 		expected, lower, upper := nan, nan, nan
-		if count[s] >= 1 && float64(count[s]) >= r.minHistory {
-			m := mean[s]
-			sd := math.Sqrt(ss[s] / float64(count[s]))
+		m := mean[s]
+		sd := math.Sqrt(ss[s] / float64(count[s]))
+		// A baseline needs enough values and must not have overflowed.
+		if count[s] >= 1 && float64(count[s]) >= r.minHistory && !math.IsInf(m, 0) && !math.IsInf(sd, 0) && !math.IsNaN(m) && !math.IsNaN(sd) {
 			band := float64(r.threshold * sd)
 			expected, lower, upper = m, m-band, m+band
 			if sd > 0 {

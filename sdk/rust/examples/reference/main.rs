@@ -90,9 +90,10 @@ impl Analyzer for Reference {
             let mut sev = Severity::Ok;
             let mut z_hit = false;
             let (mut expected, mut lower, mut upper) = (f64::NAN, f64::NAN, f64::NAN);
-            if count[s] >= 1 && count[s] as f64 >= self.min_history {
-                let m = mean[s];
-                let sd = (ss[s] / count[s] as f64).sqrt();
+            let m = mean[s];
+            let sd = (ss[s] / count[s] as f64).sqrt();
+            // A baseline needs enough values and must not have overflowed.
+            if count[s] >= 1 && count[s] as f64 >= self.min_history && m.is_finite() && sd.is_finite() {
                 let band = self.threshold * sd;
                 expected = m;
                 lower = m - band;
