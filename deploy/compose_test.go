@@ -1,6 +1,7 @@
 package deploy_test
 
 import (
+	"bytes"
 	"net"
 	"net/url"
 	"os"
@@ -14,7 +15,10 @@ import (
 	"github.com/tidemark/tidemark/host/config"
 )
 
+// composeFile holds the Compose Specification keys the stack uses; it is
+// decoded strictly, so a misspelt key (depends-on, heathcheck) fails.
 type composeFile struct {
+	Name     string                     `yaml:"name"`
 	Services map[string]*composeService `yaml:"services"`
 	Volumes  map[string]any             `yaml:"volumes"`
 }
@@ -25,6 +29,7 @@ type composeService struct {
 		Context    string `yaml:"context"`
 		Dockerfile string `yaml:"dockerfile"`
 	} `yaml:"build"`
+	Restart     string            `yaml:"restart"`
 	Command     []string          `yaml:"command"`
 	Entrypoint  []string          `yaml:"entrypoint"`
 	Environment map[string]string `yaml:"environment"`
@@ -33,16 +38,57 @@ type composeService struct {
 	DependsOn   map[string]struct {
 		Condition string `yaml:"condition"`
 	} `yaml:"depends_on"`
+	Healthcheck *struct {
+		Test        []string `yaml:"test"`
+		Interval    string   `yaml:"interval"`
+		Timeout     string   `yaml:"timeout"`
+		Retries     int      `yaml:"retries"`
+		StartPeriod string   `yaml:"start_period"`
+		Disable     bool     `yaml:"disable"`
+	} `yaml:"healthcheck"`
 	Profiles []string `yaml:"profiles"`
 }
 
 func loadCompose(t *testing.T) *composeFile {
 	t.Helper()
 	var c composeFile
-	if err := yaml.Unmarshal(readFile(t, "docker-compose.yml"), &c); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(readFile(t, "docker-compose.yml")))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
 		t.Fatalf("docker-compose.yml: %v", err)
 	}
 	return &c
+}
+
+func TestComposeDependenciesAndHealth(t *testing.T) {
+	c := loadCompose(t)
+	conds := map[string]bool{"service_started": true, "service_healthy": true, "service_completed_successfully": true}
+	for name, s := range c.Services {
+		for dep, d := range s.DependsOn {
+			target := c.Services[dep]
+			switch {
+			case target == nil:
+				t.Errorf("%s depends on unknown service %s", name, dep)
+			case !conds[d.Condition]:
+				t.Errorf("%s depends on %s with condition %q", name, dep, d.Condition)
+			case d.Condition == "service_healthy" && (target.Healthcheck == nil || target.Healthcheck.Disable):
+				t.Errorf("%s waits for %s to be healthy, but it has no healthcheck", name, dep)
+			case d.Condition == "service_healthy" && target.Image == c.Services["tidemark"].Image && !strings.Contains(strings.Join(target.Command, " "), "run"):
+				t.Errorf("%s waits for %s's health, which the image checks on tidemark run's port", name, dep)
+			}
+		}
+		if s.Restart == "" && len(s.Profiles) == 0 && !strings.Contains(name, "init") && name != "geoip" {
+			t.Errorf("long-running service %s has no restart policy", name)
+		}
+		// The image's HEALTHCHECK probes tidemark run's /healthz; collect and
+		// gen serve no such thing and must override it.
+		if s.Image == c.Services["tidemark"].Image && len(s.Command) > 0 && s.Command[0] != "run" && s.Healthcheck == nil {
+			t.Errorf("%s runs %q from the tidemark image without overriding its /healthz healthcheck", name, s.Command[0])
+		}
+		if hc := s.Healthcheck; hc != nil && !hc.Disable && len(hc.Test) == 0 {
+			t.Errorf("%s: healthcheck without test", name)
+		}
+	}
 }
 
 func (c *composeFile) service(t *testing.T, name string) *composeService {
