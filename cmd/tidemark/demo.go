@@ -103,15 +103,15 @@ func runDemo(ctx context.Context, args []string) error {
 
 // demoRun is one demo's running parts and what it observed.
 type demoRun struct {
-	o       demoOptions
-	cfg     *config.Config
-	svc     *service.Service
-	src     *genSource // nil for the sample source
+	o   demoOptions
+	cfg *config.Config
+	svc *service.Service
+	src *genSource // nil for the sample source
 	// scheduled are the anomalies as planned (the generator's own list
 	// is only read once it has finished).
 	scheduled []gen.Injection
-	view    *demoView
-	started time.Time
+	view      *demoView
+	started   time.Time
 
 	mu       sync.Mutex
 	windows  map[string]int // written per pipeline

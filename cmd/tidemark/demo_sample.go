@@ -34,6 +34,7 @@ func readSample(path string) ([][]byte, error) {
 	}
 	return lines, nil
 }
+
 // feed produces the sample lines in a loop at rate lines/s, stamped with
 // the current time (sflowtool lines carry none, so the Kafka timestamp is
 // the event time), keyed by agent so each agent's lines stay in order.
