@@ -15,13 +15,16 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -210,16 +213,26 @@ func edgeInput() []byte {
 	return in.Encode(nil)
 }
 
+// The conformance suite of sdk/REFERENCE.md: cases.json lists inputs (paths
+// from the repository root), options, and the expected alert count and
+// SHA-256; <case>.alerts holds the expected alert bytes, concatenated in
+// emit order. `go test ./sdk/rust -run Agree -update` rewrites them from the
+// Go module's output (and edge.bin from edgeInput).
+var update = flag.Bool("update", false, "rewrite sdk/rust/testdata/reference from the Go reference module")
+
+const suiteDir = "testdata/reference"
+
 type refCase struct {
-	name   string
-	input  []byte
-	opts   map[string]any
-	alerts int    // exactly this many alerts
-	sha256 string // of the alerts' bytes concatenated in emit order (sdk/REFERENCE.md)
+	Name    string         `json:"name"`
+	Input   string         `json:"input"`
+	Options map[string]any `json:"options"`
+	Alerts  int            `json:"alerts"`
+	SHA256  string         `json:"sha256"`
 }
 
-// emptySHA is the SHA-256 of no bytes.
-const emptySHA = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+func (c refCase) alertsFile() string {
+	return filepath.Join(suiteDir, strings.ReplaceAll(c.Name, "/", "_")+".alerts")
+}
 
 // The spec's only NaN is 0x7FF8000000000000: no computed NaN reaches an
 // alert, so the bytes are the same on every platform.
@@ -235,49 +248,97 @@ func checkNaNs(tb testing.TB, alerts [][]byte) {
 	}
 }
 
-func refCases(tb testing.TB) []refCase {
-	large := golden(tb, "large")
-	return []refCase{
-		{"large/sum_bytes", large, map[string]any{"field": "sum_bytes", "threshold": 1.5, "abs_max": 990.0}, 188, "d3c0f4827eff94ea0a3d45171ce9c413bfbad2ef16477a3a4bc0f35498c3738c"},
-		{"large/sum_packets", large, map[string]any{"field": "sum_packets", "threshold": 0.8, "min_history": 20.0}, 529, "711e21912ac3f53f2ab822f2f257a2ebfc8d7af205951f1a5e93f0f6b4733892"},
-		{"large/distinct_default", large, map[string]any{"field": "distinct_src_ip"}, 0, emptySHA},
-		{"edge", edgeInput(), map[string]any{"field": "v", "threshold": 1.0, "abs_max": 100.0}, 8, "dc57512e8a09c787abcd344c17679c4a50b0e70a5759abb1dc637a10b505f210"},
-		{"history_incomplete", golden(tb, "history_incomplete"), map[string]any{"field": "sum_bytes", "min_history": 1.0, "abs_max": 15.0}, 1, "44ba602790e9eacbb6798acc21a84cadaebb7c46d4052afb74b89cc29f19f218"},
-		{"special_values", golden(tb, "special_values"), map[string]any{"field": "v", "min_history": 1.0, "abs_max": 0.0}, 2, "41430e4409e33d28334217b33d5ec44f8852538590befc06bd7d4ea23ee30893"},
-		{"no_such_field", golden(tb, "one_series"), map[string]any{"field": "nope"}, 0, emptySHA},
+func loadSuite(tb testing.TB) []refCase {
+	tb.Helper()
+	edge := edgeInput()
+	edgePath := filepath.Join(suiteDir, "edge.bin")
+	if *update {
+		if err := os.WriteFile(edgePath, edge, 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	} else if b, err := os.ReadFile(edgePath); err != nil || !bytes.Equal(b, edge) {
+		tb.Fatalf("%s differs from edgeInput() (err %v): run with -update", edgePath, err)
 	}
+	js, err := os.ReadFile(filepath.Join(suiteDir, "cases.json"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var cases []refCase
+	if err := json.Unmarshal(js, &cases); err != nil {
+		tb.Fatal(err)
+	}
+	if len(cases) == 0 {
+		tb.Fatal("no cases")
+	}
+	return cases
 }
 
-// TestReferenceAnalyzersAgree runs the Rust (both wasm targets) and Go
-// reference modules on the same inputs and requires identical alert bytes.
+// TestReferenceAnalyzersAgree runs the Go reference module and the Rust one
+// (both wasm targets) on the suite and requires the expected alert bytes
+// from all of them.
 func TestReferenceAnalyzersAgree(t *testing.T) {
-	goWasm := goModule(t)
-	rustWasm := map[string][]byte{
-		"wasm32-unknown-unknown": rustModule(t, "reference", "wasm32-unknown-unknown"),
-		"wasm32-wasi":            rustModule(t, "reference", "wasm32-wasi"),
+	cases := loadSuite(t)
+	modules := []struct {
+		name string
+		wasm []byte
+	}{
+		{"go", goModule(t)},
+		{"rust wasm32-unknown-unknown", rustModule(t, "reference", "wasm32-unknown-unknown")},
+		{"rust wasm32-wasi", rustModule(t, "reference", "wasm32-wasi")},
 	}
-	for _, c := range refCases(t) {
-		t.Run(c.name, func(t *testing.T) {
-			want := mustStart(t, goWasm, c.opts).analyze(t, c.input)
-			checkNaNs(t, want)
-			sum := sha256.Sum256(bytes.Join(want, nil))
-			if len(want) != c.alerts || hex.EncodeToString(sum[:]) != c.sha256 {
-				t.Errorf("go: %d alerts, sha256 %x; sdk/REFERENCE.md says %d, %s", len(want), sum, c.alerts, c.sha256)
+	for i := range cases {
+		c := &cases[i]
+		t.Run(c.Name, func(t *testing.T) {
+			input, err := os.ReadFile(filepath.Join("..", "..", filepath.FromSlash(c.Input)))
+			if err != nil {
+				t.Fatal(err)
 			}
-			for target, wasm := range rustWasm {
-				got := mustStart(t, wasm, c.opts).analyze(t, c.input)
+			var want [][]byte
+			for _, m := range modules {
+				got := mustStart(t, m.wasm, c.Options).analyze(t, input)
+				checkNaNs(t, got)
+				if want == nil && *update && m.name == "go" {
+					all := bytes.Join(got, nil)
+					sum := sha256.Sum256(all)
+					c.Alerts, c.SHA256 = len(got), hex.EncodeToString(sum[:])
+					if err := os.WriteFile(c.alertsFile(), all, 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if want == nil {
+					want = got
+					all := bytes.Join(got, nil)
+					sum := sha256.Sum256(all)
+					file, err := os.ReadFile(c.alertsFile())
+					if err != nil {
+						t.Fatal(err)
+					}
+					if len(got) != c.Alerts || hex.EncodeToString(sum[:]) != c.SHA256 || !bytes.Equal(all, file) {
+						t.Fatalf("%s: %d alerts, sha256 %x; cases.json says %d, %s (or %s differs)", m.name, len(got), sum, c.Alerts, c.SHA256, c.alertsFile())
+					}
+					continue
+				}
 				if len(got) != len(want) {
-					t.Fatalf("%s: %d alerts, go %d", target, len(got), len(want))
+					t.Fatalf("%s: %d alerts, want %d", m.name, len(got), len(want))
 				}
 				for i := range got {
 					if !bytes.Equal(got[i], want[i]) {
 						ga, _ := abi.DecodeAlert(got[i])
 						wa, _ := abi.DecodeAlert(want[i])
-						t.Fatalf("%s: alert %d differs\nrust %x\n  go %x\nrust %+v\n  go %+v", target, i, got[i], want[i], ga, wa)
+						t.Fatalf("%s: alert %d differs\n got %x\nwant %x\n got %+v\nwant %+v", m.name, i, got[i], want[i], ga, wa)
 					}
 				}
 			}
 		})
+	}
+	if *update {
+		js, err := json.MarshalIndent(cases, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(suiteDir, "cases.json"), append(js, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
