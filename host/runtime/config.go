@@ -3,6 +3,8 @@ package runtime
 import (
 	"log/slog"
 	"time"
+
+	"github.com/tidemark/tidemark/host/runtime/internal/wasmbin"
 )
 
 // Defaults, see RATIONALE.md.
@@ -34,6 +36,7 @@ type Config struct {
 	cacheDir    string
 	logger      *slog.Logger
 	deadline    deadlineMode
+	checks      wasmbin.Options // benchmarks compare variants
 }
 
 // NewConfig returns the default configuration.
@@ -63,6 +66,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.logger == nil {
 		c.logger = slog.Default()
+	}
+	if c.checks == (wasmbin.Options{}) {
+		c.checks = wasmbin.Options{FunctionEntry: true, LoopCounter: true}
 	}
 	return c
 }

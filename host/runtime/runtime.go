@@ -169,7 +169,7 @@ func (r *Runtime) Compile(ctx context.Context, wasm []byte) (*Module, error) {
 	}
 	code := wasm
 	if r.cfg.deadline == deadlineInterrupt {
-		if code, _, err = wasmbin.Instrument(wasm, wasmbin.Options{FunctionEntry: true}); err != nil {
+		if code, _, err = wasmbin.Instrument(wasm, r.cfg.checks); err != nil {
 			return nil, fmt.Errorf("compile: adding deadline checks: %w", err)
 		}
 	}

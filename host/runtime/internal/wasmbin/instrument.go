@@ -13,6 +13,10 @@ type Options struct {
 	// FunctionEntry adds a check at every function entry, which bounds
 	// loop-free recursion too; loop headers are always checked.
 	FunctionEntry bool
+	// LoopCounter counts loop iterations in a local and tests the flag only
+	// on the slow path; without it every loop header tests the flag (one
+	// global load) and only function entries count towards a yield.
+	LoopCounter bool
 	// YieldEvery (a power of two) is how many checks pass between two
 	// yields to the Go scheduler; 0 means DefaultYieldEvery.
 	YieldEvery uint32
@@ -28,21 +32,23 @@ type Stats struct {
 	Functions, Loops, Checks int
 }
 
-// Instrument returns a copy of the module whose code, at every loop header
-// (and function entry if asked), counts in a new global and, every
-// YieldEvery checks, yields to the Go runtime and tests an exported flag:
+// Instrument returns a copy of the module with deadline checks that are
+// cheap on the hot path and yield to the Go runtime now and then:
 //
-//	global.get $count; i32.const 1; i32.add; global.set $count
-//	global.get $count; i32.const YieldEvery-1; i32.and; i32.eqz
-//	if
-//	  i32.const 0; memory.grow 0; drop   ;; exits to Go: GC can stop us here
-//	  global.get $flag; if unreachable end
-//	end
+//   - at every loop header, a counter in a new local of the function:
+//     local.get $n; i32.const 1; i32.add; local.tee $n; i32.const E-1;
+//     i32.and; i32.eqz; if <slow> end — a few register operations;
+//   - at every function entry, the same with a new global counter (so that
+//     many calls of a function with short loops also reach the slow path);
+//   - the slow path, once every E = YieldEvery counts:
+//     i32.const 0; memory.grow 0; drop     ;; exits to Go: GC may stop us
+//     global.get $flag; if unreachable end ;; the deadline timer's flag
 //
 // The yield matters: compiled wasm cannot be preempted, so without it a
 // long call blocks every stop-the-world in the process, including the one
-// the deadline timer may be waiting behind. The flag and counter globals are
-// appended after all existing globals, so no existing index changes.
+// the deadline timer may be waiting behind. The new globals are appended
+// after the existing ones and the new local after the existing locals, so
+// no existing index changes.
 func Instrument(b []byte, opt Options) ([]byte, Stats, error) {
 	var st Stats
 	m, err := Parse(b)
@@ -78,16 +84,24 @@ func Instrument(b []byte, opt Options) ([]byte, Stats, error) {
 	}
 	flag := importedGlobals + definedGlobals
 	count := flag + 1
-	var check []byte
-	check = appendU32(append(check, 0x23), count)
-	check = append(check, 0x41, 0x01, 0x6a)
-	check = appendU32(append(check, 0x24), count)
-	check = appendU32(append(check, 0x23), count)
-	check = appendS32(append(check, 0x41), int32(every-1))
-	check = append(check, 0x71, 0x45, 0x04, 0x40)
-	check = append(check, 0x41, 0x00, 0x40, 0x00, 0x1a)
-	check = appendU32(append(check, 0x23), flag)
-	check = append(check, 0x04, 0x40, 0x00, 0x0b, 0x0b)
+	var slow []byte
+	slow = append(slow, 0x41, 0x00, 0x40, 0x00, 0x1a)
+	slow = appendU32(append(slow, 0x23), flag)
+	slow = append(slow, 0x04, 0x40, 0x00, 0x0b)
+	mask := appendS32([]byte{0x41}, int32(every-1))
+	var entry []byte
+	entry = appendU32(append(entry, 0x23), count)
+	entry = append(entry, 0x41, 0x01, 0x6a)
+	entry = appendU32(append(entry, 0x24), count)
+	entry = appendU32(append(entry, 0x23), count)
+	entry = append(entry, mask...)
+	entry = append(entry, 0x71, 0x45, 0x04, 0x40)
+	entry = append(entry, slow...)
+	entry = append(entry, 0x0b)
+	fn := &funcChecks{entry: entry, mask: mask, slow: slow, opt: opt, flag: flag}
+	if fn.params, fn.typeParams, err = paramCounts(m); err != nil {
+		return nil, st, err
+	}
 
 	out := make([]byte, 0, len(b)+len(b)/8)
 	out = append(out, magic...)
@@ -146,7 +160,7 @@ func Instrument(b []byte, opt Options) ([]byte, Stats, error) {
 			emit(secExport, newExport())
 			wroteExport = true
 		case secCode:
-			code, err := instrumentCode(s.raw, check, opt, &st)
+			code, err := instrumentCode(s.raw, fn, &st)
 			if err != nil {
 				return nil, st, err
 			}
@@ -176,15 +190,94 @@ func order(id byte) int {
 	return int(id) * 10
 }
 
-func instrumentCode(b, check []byte, opt Options, st *Stats) ([]byte, error) {
+// funcChecks holds what every function body gets.
+type funcChecks struct {
+	entry, mask, slow []byte
+	params            []uint32 // parameter count of each defined function
+	typeParams        []uint32 // parameter count of each type
+	flag              uint32
+	opt               Options
+}
+
+// loopHasNoParams reports whether a loop's block type takes no parameters,
+// so that a `br` to the loop is valid from inside the check.
+func (fc *funcChecks) loopHasNoParams(bt []byte) bool {
+	if len(bt) == 0 {
+		return false
+	}
+	if c := bt[0]; c == 0x40 || (c >= 0x6f && c <= 0x7f) {
+		return true // empty, or a single result type
+	}
+	r := reader{b: bt}
+	idx, err := r.u32()
+	return err == nil && int(idx) < len(fc.typeParams) && fc.typeParams[idx] == 0
+}
+
+// paramCounts maps each defined function to its parameter count, from the
+// type, import and function sections (the new local's index follows the
+// parameters and the existing locals).
+func paramCounts(m *Module) (funcs, types []uint32, err error) {
+	var typeParams []uint32
+	var funcTypes []uint32
+	for _, s := range m.Sections {
+		switch s.ID {
+		case 1:
+			r := reader{b: s.raw}
+			n, err := r.u32()
+			if err != nil {
+				return nil, nil, fmt.Errorf("type section: %w", err)
+			}
+			for i := uint32(0); i < n; i++ {
+				if form, err := r.byte(); err != nil || form != 0x60 {
+					return nil, nil, fmt.Errorf("type section: type %d is not a plain function type", i)
+				}
+				np, err := r.u32()
+				if err != nil || r.skip(int(np)) != nil {
+					return nil, nil, fmt.Errorf("type section: type %d: truncated", i)
+				}
+				nr, err := r.u32()
+				if err != nil || r.skip(int(nr)) != nil {
+					return nil, nil, fmt.Errorf("type section: type %d: truncated", i)
+				}
+				typeParams = append(typeParams, np)
+			}
+		case 3:
+			r := reader{b: s.raw}
+			n, err := r.u32()
+			if err != nil {
+				return nil, nil, fmt.Errorf("function section: %w", err)
+			}
+			for i := uint32(0); i < n; i++ {
+				t, err := r.u32()
+				if err != nil {
+					return nil, nil, fmt.Errorf("function section: %w", err)
+				}
+				funcTypes = append(funcTypes, t)
+			}
+		}
+	}
+	out := make([]uint32, len(funcTypes))
+	for i, t := range funcTypes {
+		if int(t) >= len(typeParams) {
+			return nil, nil, fmt.Errorf("function %d: type %d out of range", i, t)
+		}
+		out[i] = typeParams[t]
+	}
+	return out, typeParams, nil
+}
+
+func instrumentCode(b []byte, fc *funcChecks, st *Stats) ([]byte, error) {
 	r := reader{b: b}
 	n, err := r.u32()
 	if err != nil {
 		return nil, fmt.Errorf("code section: %w", err)
 	}
+	if int(n) != len(fc.params) {
+		return nil, fmt.Errorf("code section has %d bodies for %d functions", n, len(fc.params))
+	}
 	out := make([]byte, 0, len(b)+len(b)/8)
 	out = appendU32(out, n)
-	var body []byte
+	var body, scratch []byte
 	for i := uint32(0); i < n; i++ {
 		size, err := r.u32()
 		if err != nil {
@@ -194,7 +287,7 @@ func instrumentCode(b, check []byte, opt Options, st *Stats) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("code section: function %d: %w", i, err)
 		}
-		body, err = instrumentBody(body[:0], fb, check, opt, st)
+		body, scratch, err = instrumentBody(body[:0], scratch[:0], fb, fc.params[i], fc, st)
 		if err != nil {
 			return nil, fmt.Errorf("code section: function %d: %w", i, err)
 		}
@@ -205,40 +298,80 @@ func instrumentCode(b, check []byte, opt Options, st *Stats) ([]byte, error) {
 	return out, nil
 }
 
-func instrumentBody(out, b, check []byte, opt Options, st *Stats) ([]byte, error) {
+func instrumentBody(out, code, b []byte, params uint32, fc *funcChecks, st *Stats) ([]byte, []byte, error) {
 	r := reader{b: b}
 	groups, err := r.u32()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	groupsEnd := r.p
+	locals := uint64(params)
 	for j := uint32(0); j < groups; j++ {
-		if _, err := r.u32(); err != nil {
-			return nil, err
+		c, err := r.u32()
+		if err != nil {
+			return nil, nil, err
 		}
 		if _, err := r.byte(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
+		locals += uint64(c)
 	}
-	out = append(out, b[:r.p]...)
-	if opt.FunctionEntry {
-		out = append(out, check...)
-		st.Checks++
+	if locals >= 50000 { // wazero's limit is 50,000 locals per function
+		return nil, nil, fmt.Errorf("too many locals (%d) to add a loop counter", locals)
 	}
+	counter := appendU32(nil, uint32(locals)) // index of the new local
+	declEnd := r.p
+	loops := 0
 	start := r.p
 	for r.p < len(r.b) {
-		op := r.b[r.p]
+		op, at := r.b[r.p], r.p
 		if err := r.skipInstr(); err != nil {
-			return nil, fmt.Errorf("at byte %d (opcode 0x%02x): %w", r.p, op, err)
+			return nil, nil, fmt.Errorf("at byte %d (opcode 0x%02x): %w", r.p, op, err)
+		}
+		if op == 0x03 && !fc.opt.LoopCounter { // loop: flag test only
+			code = append(code, b[start:r.p]...)
+			code = appendU32(append(code, 0x23), fc.flag)
+			code = append(code, 0x04, 0x40, 0x00, 0x0b)
+			start = r.p
+			loops++
+			continue
 		}
 		if op == 0x03 { // loop: check at the header, every iteration
-			out = append(out, b[start:r.p]...)
-			out = append(out, check...)
+			code = append(code, b[start:r.p]...)
+			code = append(code, 0x20)
+			code = append(code, counter...)
+			code = append(code, 0x41, 0x01, 0x6a, 0x22)
+			code = append(code, counter...)
+			code = append(code, fc.mask...)
+			code = append(code, 0x71, 0x45, 0x04, 0x40)
+			code = append(code, fc.slow...)
+			if fc.loopHasNoParams(b[at+1 : r.p]) {
+				// restart the iteration instead of falling through: the
+				// code after the check then has a single predecessor, and
+				// wazero keeps its cached memory base and globals there
+				// (a merge point costs about 30% on a tight Go loop)
+				code = append(code, 0x0c, 0x01)
+			}
+			code = append(code, 0x0b)
 			start = r.p
-			st.Loops++
-			st.Checks++
+			loops++
 		}
 	}
-	return append(out, b[start:]...), nil
+	code = append(code, b[start:]...)
+	st.Loops += loops
+	st.Checks += loops
+	if loops > 0 && fc.opt.LoopCounter {
+		out = appendU32(out, groups+1)
+		out = append(out, b[groupsEnd:declEnd]...)
+		out = append(out, 0x01, 0x7f) // one i32: the loop counter
+	} else {
+		out = append(out, b[:declEnd]...)
+	}
+	if fc.opt.FunctionEntry {
+		out = append(out, fc.entry...)
+		st.Checks++
+	}
+	return append(out, code...), code, nil
 }
 
 // skipInstr advances past one instruction and its immediates.

@@ -39,8 +39,8 @@ func TestParse(t *testing.T) {
 	}
 }
 
-func TestInstrumentAddsGlobalExportAndChecks(t *testing.T) {
-	out, st, err := Instrument(tiny, Options{FunctionEntry: true})
+func TestInstrumentAddsGlobalsLocalAndChecks(t *testing.T) {
+	out, st, err := Instrument(tiny, Options{FunctionEntry: true, LoopCounter: true, YieldEvery: 1 << 14})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,9 +58,17 @@ func TestInstrumentAddsGlobalExportAndChecks(t *testing.T) {
 	if !found {
 		t.Fatalf("exports = %+v", m.Exports)
 	}
-	// the flag test inside the yield branch, once per check
-	check := []byte{0x23, 0x00, 0x04, 0x40, 0x00, 0x0b, 0x0b}
-	if c := bytes.Count(out, check); c != 2 {
-		t.Fatalf("check sequence found %d times, want 2", c)
+	// the function body: one added i32 local, then the entry check on
+	// global 1, the loop, and the loop check on local 0
+	body := []byte{0x01, 0x01, 0x7f}
+	body = append(body, 0x23, 0x01, 0x41, 0x01, 0x6a, 0x24, 0x01, 0x23, 0x01, 0x41, 0xff, 0xff, 0x00, 0x71, 0x45, 0x04, 0x40)
+	slow := []byte{0x41, 0x00, 0x40, 0x00, 0x1a, 0x23, 0x00, 0x04, 0x40, 0x00, 0x0b}
+	body = append(append(body, slow...), 0x0b)
+	body = append(body, 0x03, 0x40)
+	body = append(body, 0x20, 0x00, 0x41, 0x01, 0x6a, 0x22, 0x00, 0x41, 0xff, 0xff, 0x00, 0x71, 0x45, 0x04, 0x40)
+	body = append(append(body, slow...), 0x0c, 0x01, 0x0b) // restart the iteration after a yield
+	body = append(body, 0x0c, 0x00, 0x0b, 0x0b)
+	if !bytes.Contains(out, body) {
+		t.Fatalf("instrumented body not found in % x", out)
 	}
 }
