@@ -63,7 +63,7 @@ test('overview shows pipelines with non-zero records and healthy dependencies', 
 
 test('each pipeline chart renders data points, with a legend and the top keys', async () => {
   for (const p of await pipelines()) {
-    await page.goto(`${BASE}/pipelines/${encodeURIComponent(p.name)}?range=5m`);
+    await page.goto(`${BASE}/pipelines/${encodeURIComponent(p.name)}?range=1h`);
     // Windows close every few seconds and the page re-reads the range
     // every 10 s: wait for at least two windows, a line rather than a dot.
     await page.waitForFunction(() => Number(document.querySelector('#chart')?.dataset.times) >= 2, null, { timeout: DATA_TIMEOUT, polling: 500 });
@@ -81,17 +81,21 @@ test('each pipeline chart renders data points, with a legend and the top keys', 
   }
   // Another field and range redraw the chart with data.
   const p = (await pipelines())[0];
-  await page.goto(`${BASE}/pipelines/${encodeURIComponent(p.name)}?range=15m`);
+  await page.goto(`${BASE}/pipelines/${encodeURIComponent(p.name)}?range=1h`);
   await page.waitForFunction(() => Number(document.querySelector('#chart')?.dataset.points) > 0, null, { timeout: DATA_TIMEOUT });
   const last = p.fields[p.fields.length - 1];
   await page.selectOption('#field', last);
-  await page.click('.seg button:has-text("1h")');
-  await page.waitForFunction((f) => new URL(location.href).searchParams.get('field') === f && new URL(location.href).searchParams.get('range') === '1h', last);
-  await page.waitForFunction(() => Number(document.querySelector('#chart')?.dataset.points) > 0, null, { timeout: DATA_TIMEOUT });
+  await page.click('.seg button:has-text("6h")');
+  await page.waitForFunction((f) => new URL(location.href).searchParams.get('field') === f && new URL(location.href).searchParams.get('range') === '6h', last);
+  // The drawn chart (not only the URL) is of that field and range.
+  await page.waitForFunction((f) => {
+    const c = document.querySelector('#chart');
+    return c?.dataset.field === f && Number(c.dataset.to) - Number(c.dataset.from) === 6 * 3600e3 && Number(c.dataset.points) > 0;
+  }, last, { timeout: DATA_TIMEOUT });
   assert.match(await page.getAttribute('#chart', 'data-ylabel'), new RegExp(`^${last} `));
   // Dragging across the plot zooms: an absolute range inside the old one.
   const before = new URL(page.url()).searchParams;
-  assert.equal(before.get('range'), '1h');
+  assert.equal(before.get('range'), '6h');
   const box = await page.locator('#chart .u-over').boundingBox();
   await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2);
   await page.mouse.down();
@@ -100,7 +104,8 @@ test('each pipeline chart renders data points, with a legend and the top keys', 
   await page.waitForFunction(() => new URL(location.href).searchParams.has('from'));
   const q = new URL(page.url()).searchParams;
   const [from, to] = [Number(q.get('from')), Number(q.get('to'))];
-  assert.ok(to - from > 0 && to - from < 3600e3 * 0.5, `zoomed range ${from}..${to}`);
+  await page.waitForFunction(([f, t]) => Number(document.querySelector('#chart')?.dataset.from) === f && Number(document.querySelector('#chart')?.dataset.to) === t, [from, to]);
+  assert.ok(to - from > 0 && to - from < 6 * 3600e3 * 0.5, `zoomed range ${from}..${to}`);
 });
 
 test('an alert appears live on the alerts page and links to its window on the chart', async () => {

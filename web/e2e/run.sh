@@ -8,7 +8,8 @@
 #   E2E_SERVER=demo|fake   what to test against (default demo; fake is the
 #                          console's own synthetic server, for UI work)
 #   E2E_PORT               HTTP port (default: a free one)
-#   E2E_DEMO_DURATION      how long the demo feeds data (default 300s)
+#   E2E_DEMO_SPEED         simulated seconds per wall second of the demo (default 15)
+#   E2E_DEMO_DURATION      an older demo without --keep: how long it feeds (300s)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
@@ -41,8 +42,17 @@ case "$server" in
 demo)
 	go build -o bin/tidemark ./cmd/tidemark
 	[ -x bin/influxd ] || make influxd
+	# The generated-traffic demo runs its scenario (anomalies, so alerts)
+	# and, with --keep, serves the console until stopped; slower than its
+	# default speed so the alerts come after the browser has subscribed.
+	# An older demo (sample lines in a loop) has no --keep: bound it in time.
+	if bin/tidemark demo -h 2>&1 | grep -q -- '-keep'; then
+		args=(--keep --speed "${E2E_DEMO_SPEED:-15}")
+	else
+		args=(--duration "${E2E_DEMO_DURATION:-300s}")
+	fi
 	TIDEMARK_HTTP_LISTEN="127.0.0.1:$port" bin/tidemark demo --influxd "$root/bin/influxd" --data "$tmp" \
-		--duration "${E2E_DEMO_DURATION:-300s}" >"$out/server.log" 2>&1 &
+		"${args[@]}" >"$out/server.log" 2>&1 &
 	pid=$!
 	;;
 fake)

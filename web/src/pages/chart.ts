@@ -51,6 +51,8 @@ export function chartPage(root: HTMLElement, params: Record<string, string>): ()
   let plot: uPlot | null = null;
   let stopped = false;
   let timer: ReturnType<typeof setInterval> | undefined;
+  let seq = 0; // only the newest request draws
+  let pressed = false; // no auto-refresh under a drag
 
   const fieldSel = h('select', { id: 'field', 'aria-label': 'Field' });
   const topSel = h('select', { id: 'top-keys', 'aria-label': 'Top keys' }, TOPS.map((n) => h('option', { value: n, selected: n === st.top }, `top ${n}`)));
@@ -111,10 +113,11 @@ export function chartPage(root: HTMLElement, params: Record<string, string>): ()
 
   async function load() {
     if (!pipe) return;
+    const my = ++seq;
     if (st.range) {
       // The newest window moves on: re-read it for the anchor.
       try { pipe = (await api.overview()).pipelines.find((p) => p.name === name) ?? pipe; } catch { /* keep the last */ }
-      if (stopped) return;
+      if (stopped || my !== seq) return;
     }
     renderRangeButtons();
     writeState(st);
@@ -122,13 +125,13 @@ export function chartPage(root: HTMLElement, params: Record<string, string>): ()
     fromIn.value = toInput(from);
     toIn.value = toInput(to);
     clearInterval(timer);
-    if (st.range) timer = setInterval(load, AUTO_REFRESH_MS);
+    if (st.range) timer = setInterval(() => { if (!pressed) load(); }, AUTO_REFRESH_MS);
     try {
       const res = await api.series(name, { field: st.field, from: Math.floor(from), to: Math.ceil(to), top: st.top });
-      if (stopped) return;
+      if (stopped || my !== seq) return;
       draw(res, from, to);
     } catch (e) {
-      if (stopped) return;
+      if (stopped || my !== seq) return;
       plot?.destroy();
       plot = null;
       chartEl.dataset.points = '0';
@@ -152,6 +155,9 @@ export function chartPage(root: HTMLElement, params: Record<string, string>): ()
     chartEl.dataset.points = String(points);
     chartEl.dataset.series = String(res.series.length);
     chartEl.dataset.times = String(times.length);
+    chartEl.dataset.field = res.field;
+    chartEl.dataset.from = String(from);
+    chartEl.dataset.to = String(to);
     const unitLabel = `${unit === 'distinct' || unit === 'records' ? unit : unit || 'value'} ${st.perSec ? 'per second' : `per ${res.window} window`}`;
     chartEl.dataset.ylabel = `${res.field} (${unitLabel})`;
     info.textContent = `${res.series.length} keys · ${points} points · ${utc(from)} → ${utc(to)} UTC · window ${res.window}` +
@@ -247,6 +253,9 @@ export function chartPage(root: HTMLElement, params: Record<string, string>): ()
       }))));
   }
 
+  chartEl.addEventListener('mousedown', () => { pressed = true; });
+  const onUp = () => { pressed = false; };
+  addEventListener('mouseup', onUp);
   const onResize = () => { if (plot) plot.setSize({ width: Math.max(chartEl.clientWidth, 400), height: 360 }); };
   addEventListener('resize', onResize);
 
@@ -263,5 +272,5 @@ export function chartPage(root: HTMLElement, params: Record<string, string>): ()
     load();
   }).catch((e) => clear(chartEl, h('p', { class: 'empty err' }, `Cannot reach the API: ${(e as Error).message}`)));
 
-  return () => { stopped = true; clearInterval(timer); removeEventListener('resize', onResize); plot?.destroy(); };
+  return () => { stopped = true; clearInterval(timer); removeEventListener('resize', onResize); removeEventListener('mouseup', onUp); plot?.destroy(); };
 }
