@@ -95,6 +95,10 @@ func (h *rawHost) StateSet(key string, val []byte) error {
 	if h.state == nil {
 		h.state = map[string][]byte{}
 	}
+	if len(val) == 0 {
+		delete(h.state, key)
+		return nil
+	}
 	h.state[key] = bytes.Clone(val)
 	return nil
 }
@@ -119,6 +123,11 @@ type instance struct {
 // does) and instantiates it.
 func start(tb testing.TB, wasm []byte, opts map[string]any) (*instance, error) {
 	tb.Helper()
+	return startWithHost(tb, wasm, opts, &rawHost{})
+}
+
+func startWithHost(tb testing.TB, wasm []byte, opts map[string]any, h *rawHost) (*instance, error) {
+	tb.Helper()
 	ctx := context.Background()
 	m, err := abi.ReadManifest(wasm)
 	if err != nil {
@@ -141,7 +150,6 @@ func start(tb testing.TB, wasm []byte, opts map[string]any) (*instance, error) {
 	if err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
 	}
-	h := &rawHost{}
 	inst, err := mod.Instantiate(ctx, runtime.InstanceConfig{Name: "ref", Options: optJSON, Host: h})
 	if err != nil {
 		return nil, err
@@ -441,5 +449,77 @@ func BenchmarkReference(b *testing.B) {
 				b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/call")
 			})
 		}
+	}
+}
+
+// TestProbeHostFunctions runs examples/probe under the real host: state
+// get/set (including a value longer than the SDK's first buffer), denied
+// capabilities, logging, the alert about the whole input, and the
+// hot-reload hand-over (state_save on the old instance, state_load on the
+// new one, host-held state shared).
+func TestProbeHostFunctions(t *testing.T) {
+	ctx := context.Background()
+	wasm := rustModule(t, "probe", "wasm32-unknown-unknown")
+	old := mustStart(t, wasm, nil)
+	input := golden(t, "one_series")
+	wantMsg := "query PERMISSION_DENIED clock PERMISSION_DENIED big 1000 missing true series 1 key src_country=FR instance country-spike"
+	for i := 1; i <= 2; i++ {
+		alerts := old.analyze(t, input)
+		if len(alerts) != 1 {
+			t.Fatalf("window %d: %d alerts, want 1", i, len(alerts))
+		}
+		a, err := abi.DecodeAlert(alerts[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Severity != abi.SeverityInfo || a.Series != abi.NoIndex || a.Field != abi.NoIndex ||
+			a.Observed != float64(i) || a.Expected != float64(i) || a.Message != wantMsg {
+			t.Fatalf("window %d: %+v", i, a)
+		}
+	}
+	if len(old.host.logs) < 3 || old.host.logs[0] != "probe init" {
+		t.Fatalf("logs %q: want probe init, then a line per window", old.host.logs)
+	}
+
+	// Hot reload: a new instance sharing the host (and its state).
+	next, err := startWithHost(t, wasm, nil, old.host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blob, ok, err := old.inst.SaveState(ctx)
+	if err != nil || !ok || len(blob) != 8 {
+		t.Fatalf("state save: %x, %v, %v; want an 8-byte blob", blob, ok, err)
+	}
+	if ok, err := next.inst.LoadState(ctx, blob); err != nil || !ok {
+		t.Fatalf("state load: %v, %v", ok, err)
+	}
+	a, err := abi.DecodeAlert(next.analyze(t, input)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Observed != 3 || a.Expected != 3 {
+		t.Fatalf("after reload: host state %v, in-memory %v; want 3 and 3", a.Observed, a.Expected)
+	}
+	if _, err := next.inst.LoadState(ctx, []byte("short")); err == nil {
+		t.Fatal("a 5-byte blob was loaded")
+	}
+}
+
+func TestProbeFailures(t *testing.T) {
+	wasm := rustModule(t, "probe", "wasm32-unknown-unknown")
+	if _, err := start(t, wasm, map[string]any{"fail_init": true}); err == nil {
+		t.Fatal("init with fail_init succeeded")
+	}
+	in := mustStart(t, wasm, map[string]any{"panic": true})
+	err := in.inst.Analyze(context.Background(), golden(t, "one_series"))
+	if err == nil {
+		t.Fatal("a panicking analyze succeeded")
+	}
+	found := false
+	for _, l := range in.host.logs {
+		found = found || strings.HasPrefix(l, "panic: ") && strings.Contains(l, "probe panic at window 1795791600000000000")
+	}
+	if !found {
+		t.Fatalf("no panic message in the guest log %q (call error %v)", in.host.logs, err)
 	}
 }
