@@ -54,7 +54,7 @@ type events chan registry.Event
 
 func (ch events) wait(t *testing.T, kind registry.EventKind, path string) registry.Event {
 	t.Helper()
-	deadline := time.After(30 * time.Second) // a failure guard, not synchronisation
+	deadline := time.After(5 * time.Minute) // a failure guard, not synchronisation (cold compiles under -race take a minute)
 	for {
 		select {
 		case ev := <-ch:
