@@ -235,10 +235,8 @@ impl<'a> Parser<'a> {
                 None => return Err(self.err("unterminated string")),
                 Some(b'"') => {
                     self.i += 1;
-                    return String::from_utf8(out).map_err(|_| ParseError {
-                        offset: start,
-                        msg: "invalid UTF-8 in string",
-                    });
+                    return String::from_utf8(out)
+                        .map_err(|_| ParseError { offset: start, msg: "invalid UTF-8 in string" });
                 }
                 Some(b'\\') => {
                     self.i += 1;
@@ -315,9 +313,7 @@ impl<'a> Parser<'a> {
         // The slice is ASCII by construction; Rust's parse rounds correctly,
         // so numbers match Go's strconv.ParseFloat bit for bit.
         let s = std::str::from_utf8(&self.b[start..self.i]).map_err(|_| self.err("bad number"))?;
-        s.parse::<f64>()
-            .map(Value::Number)
-            .map_err(|_| ParseError { offset: start, msg: "bad number" })
+        s.parse::<f64>().map(Value::Number).map_err(|_| ParseError { offset: start, msg: "bad number" })
     }
 
     fn digits(&mut self) {
@@ -333,8 +329,10 @@ mod tests {
 
     #[test]
     fn parses_options_shapes() {
-        let v = parse(br#" {"field":"sum_bytes","threshold":2.5,"on":true,"off":false,"n":null,
-            "tags":["a","\u00fc\ud83d\ude00","q\"\\/\n"],"neg":-1e-3,"big":1E+308,"o":{"x":[]}} "#)
+        let v = parse(
+            br#" {"field":"sum_bytes","threshold":2.5,"on":true,"off":false,"n":null,
+            "tags":["a","\u00fc\ud83d\ude00","q\"\\/\n"],"neg":-1e-3,"big":1E+308,"o":{"x":[]}} "#,
+        )
         .unwrap();
         assert_eq!(v.get("field").and_then(Value::as_str), Some("sum_bytes"));
         assert_eq!(v.get("threshold").and_then(Value::as_f64), Some(2.5));
@@ -357,8 +355,19 @@ mod tests {
     #[test]
     fn rejects_malformed() {
         let cases: &[&[u8]] = &[
-            b"", b"{", b"{\"a\" 1}", b"[1,]", b"01", b"1.", b"-", b"\"\\x\"", b"\"\\ud800\"", b"tru",
-            b"{} x", b"\"a\nb\"", b"{\"a\":1,}",
+            b"",
+            b"{",
+            b"{\"a\" 1}",
+            b"[1,]",
+            b"01",
+            b"1.",
+            b"-",
+            b"\"\\x\"",
+            b"\"\\ud800\"",
+            b"tru",
+            b"{} x",
+            b"\"a\nb\"",
+            b"{\"a\":1,}",
         ];
         for bad in cases {
             assert!(parse(bad).is_err(), "accepted {:?}", std::str::from_utf8(bad));

@@ -43,7 +43,9 @@ mod options;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;
 
-pub use alert::{decode_alert, Alert, DecodedAlert, Emitter, Kind, Severity, ALERT_HEADER_SIZE, MAX_ALERTS_PER_CALL, NO_INDEX};
+pub use alert::{
+    decode_alert, Alert, DecodedAlert, Emitter, Kind, Severity, ALERT_HEADER_SIZE, MAX_ALERTS_PER_CALL, NO_INDEX,
+};
 pub use host::{clock_now, log, query, state_get, state_set, Level};
 pub use input::{AlignedBuf, Frame, Input, FLAG_HISTORY_INCOMPLETE, FLAG_HISTORY_OFFSET, FRAME_MISSING};
 pub use options::Options;

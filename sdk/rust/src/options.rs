@@ -77,7 +77,10 @@ mod tests {
 
     #[test]
     fn getters_and_defaults() {
-        let o = Options::parse(br#"{"field":"sum_bytes","threshold":2.5,"n":-7.9,"on":true,"tags":["a","b"],"mixed":["a",1]}"#).unwrap();
+        let o = Options::parse(
+            br#"{"field":"sum_bytes","threshold":2.5,"n":-7.9,"on":true,"tags":["a","b"],"mixed":["a",1]}"#,
+        )
+        .unwrap();
         assert_eq!(o.string("field", "x"), "sum_bytes");
         assert_eq!(o.string("absent", "x"), "x");
         assert_eq!(o.string("threshold", "x"), "x"); // wrong type: default

@@ -223,7 +223,16 @@ impl TestInput {
         b[12..16].copy_from_slice(&total.to_le_bytes());
         b[16..24].copy_from_slice(&self.window_start.to_le_bytes());
         b[24..32].copy_from_slice(&self.window_end.to_le_bytes());
-        let words = [strings.len() as u32, t as u32, f as u32, s as u32, self.frames.len() as u32, series_off, frames_off, stride];
+        let words = [
+            strings.len() as u32,
+            t as u32,
+            f as u32,
+            s as u32,
+            self.frames.len() as u32,
+            series_off,
+            frames_off,
+            stride,
+        ];
         for (i, w) in words.iter().enumerate() {
             b[32 + 4 * i..36 + 4 * i].copy_from_slice(&w.to_le_bytes());
         }

@@ -6,7 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use tidemark::json::{self, Value};
-use tidemark::{decode_alert, AlignedBuf, Alert, Input, Kind, Severity};
+use tidemark::{decode_alert, Alert, AlignedBuf, Input, Kind, Severity};
 
 fn testdata() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../abi/testdata")
@@ -34,14 +34,16 @@ fn jfloat(v: &Value) -> f64 {
         Value::Number(n) => *n,
         // The vectors come from Go's encoder, whose math.NaN() has payload
         // 1; any NaN means "missing", but this keeps the bytes comparable.
-        Value::String(s) if s == "NaN" => GO_NAN,
+        Value::String(s) if s == "NaN" => go_nan(),
         Value::String(s) if s == "+Inf" => f64::INFINITY,
         Value::String(s) if s == "-Inf" => f64::NEG_INFINITY,
         other => panic!("not a float: {:?}", other),
     }
 }
 
-const GO_NAN: f64 = unsafe { std::mem::transmute::<u64, f64>(0x7FF8_0000_0000_0001) };
+fn go_nan() -> f64 {
+    f64::from_bits(0x7FF8_0000_0000_0001)
+}
 
 fn same_float(a: f64, b: f64) -> bool {
     (a.is_nan() && b.is_nan()) || a.to_bits() == b.to_bits() || a == b
@@ -151,7 +153,13 @@ fn check_frames(name: &str, inp: &Input, want: &Value) {
             }
             let ctx = format!("{} frame {} field {}", name, k, fname);
             let wsum = get(wc, "finite_sum").as_f64().unwrap();
-            assert!((sum - wsum).abs() <= 1e-9 * wsum.abs().max(1e-300) || sum == wsum, "{} finite_sum {} want {}", ctx, sum, wsum);
+            assert!(
+                (sum - wsum).abs() <= 1e-9 * wsum.abs().max(1e-300) || sum == wsum,
+                "{} finite_sum {} want {}",
+                ctx,
+                sum,
+                wsum
+            );
             assert_eq!(nan, num(get(wc, "nan_count")), "{} nan_count", ctx);
             assert_eq!(pinf, num(get(wc, "pos_inf_count")), "{} pos_inf_count", ctx);
             assert_eq!(ninf, num(get(wc, "neg_inf_count")), "{} neg_inf_count", ctx);
@@ -213,19 +221,50 @@ fn put_u32(b: &mut [u8], off: usize, v: u32) {
 #[test]
 fn decoder_rejects_what_abi_md_lists() {
     let raw = fs::read(testdata().join("one_series.bin")).unwrap();
-    let cases: Vec<(&str, Box<dyn Fn(&mut Vec<u8>)>)> = vec![
-        ("total_len past the bytes", Box::new(|b| { let n = b.len() as u32 + 8; put_u32(b, 12, n) })),
+    type Mutation = Box<dyn Fn(&mut Vec<u8>)>;
+    let cases: Vec<(&str, Mutation)> = vec![
+        (
+            "total_len past the bytes",
+            Box::new(|b| {
+                let n = b.len() as u32 + 8;
+                put_u32(b, 12, n)
+            }),
+        ),
         ("short", Box::new(|b| b.truncate(60))),
         ("magic", Box::new(|b| b[0] = b'X')),
         ("major", Box::new(|b| b[4] = 2)),
         ("string_count", Box::new(|b| put_u32(b, 32, 3))),
         ("frame_count 0", Box::new(|b| put_u32(b, 48, 0))),
         ("frames past the end", Box::new(|b| put_u32(b, 48, 3))),
-        ("stride not ×8", Box::new(|b| { let s = u32::from_le_bytes([b[60], b[61], b[62], b[63]]); put_u32(b, 60, s + 4) })),
+        (
+            "stride not ×8",
+            Box::new(|b| {
+                let s = u32::from_le_bytes([b[60], b[61], b[62], b[63]]);
+                put_u32(b, 60, s + 4)
+            }),
+        ),
         ("stride too small", Box::new(|b| put_u32(b, 60, 24))),
-        ("series_off misaligned", Box::new(|b| { let s = u32::from_le_bytes([b[52], b[53], b[54], b[55]]); put_u32(b, 52, s + 4) })),
-        ("frames_off before series end", Box::new(|b| { let s = u32::from_le_bytes([b[52], b[53], b[54], b[55]]); put_u32(b, 56, s) })),
-        ("series entry not a string", Box::new(|b| { let s = u32::from_le_bytes([b[52], b[53], b[54], b[55]]) as usize; put_u32(b, s, 99) })),
+        (
+            "series_off misaligned",
+            Box::new(|b| {
+                let s = u32::from_le_bytes([b[52], b[53], b[54], b[55]]);
+                put_u32(b, 52, s + 4)
+            }),
+        ),
+        (
+            "frames_off before series end",
+            Box::new(|b| {
+                let s = u32::from_le_bytes([b[52], b[53], b[54], b[55]]);
+                put_u32(b, 56, s)
+            }),
+        ),
+        (
+            "series entry not a string",
+            Box::new(|b| {
+                let s = u32::from_le_bytes([b[52], b[53], b[54], b[55]]) as usize;
+                put_u32(b, s, 99)
+            }),
+        ),
         ("string offset decreases", Box::new(|b| put_u32(b, 64 + 4, 200))),
         ("string offset 0", Box::new(|b| put_u32(b, 64, 1))),
     ];
@@ -306,7 +345,8 @@ fn golden_alerts_encode_byte_for_byte() {
         let bin = fs::read(testdata().join(format!("{}.bin", n))).unwrap();
         for (k, _) in want.as_object().unwrap() {
             assert!(
-                ["severity", "kind", "series", "field", "observed", "expected", "lower", "upper", "horizon", "message"].contains(&k.as_str()),
+                ["severity", "kind", "series", "field", "observed", "expected", "lower", "upper", "horizon", "message"]
+                    .contains(&k.as_str()),
                 "{}: expected value {:?} is not checked",
                 n,
                 k
@@ -376,7 +416,7 @@ fn test_encoder_matches_golden_bytes() {
     };
     assert_eq!(one.encode(), fs::read(testdata().join("one_series.bin")).unwrap());
     let day = 86400 * sec;
-    let nan = GO_NAN;
+    let nan = go_nan();
     let hist = TestInput {
         flags: 3,
         window_start: t0,

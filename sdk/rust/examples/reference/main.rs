@@ -46,7 +46,10 @@ impl Analyzer for Reference {
             None => {
                 if !self.warned_field {
                     self.warned_field = true;
-                    tidemark::log(Level::Warn, &format!("pipeline {:?} has no field {:?}", input.pipeline(), self.field));
+                    tidemark::log(
+                        Level::Warn,
+                        &format!("pipeline {:?} has no field {:?}", input.pipeline(), self.field),
+                    );
                 }
                 return Ok(());
             }
