@@ -1,8 +1,9 @@
 // Package conformance checks that the reference analyzer of sdk/REFERENCE.md,
 // written once per SDK (Go, Rust, AssemblyScript), emits byte-identical
-// alert streams under the real host (host/runtime) for the same inputs: every
-// golden vector in abi/testdata and a generated 10,000-series window with 30
-// history windows. A missing toolchain fails the test with the command that
+// alert streams under the real host (host/runtime) for the same inputs: the
+// spec's suite (sdk/rust/testdata/reference, whose expected hashes must
+// match too), every golden vector in abi/testdata with two option sets per
+// field, and a generated 10,000-series window with 30 history windows. A missing toolchain fails the test with the command that
 // installs it (sdk/conformance/setup.sh installs them all).
 package conformance
 
@@ -239,6 +240,10 @@ type testCase struct {
 	name    string
 	input   []byte
 	options map[string]any
+	// From sdk/rust/testdata/reference/cases.json: the expected alert count
+	// and sha256 of the concatenated payloads ("" when not known).
+	alerts int
+	sha256 string
 }
 
 func newRuntime(t testing.TB) *runtime.Runtime {
@@ -259,11 +264,28 @@ func compileModule(t testing.TB, rt *runtime.Runtime, lang string, wasm []byte) 
 	return module{lang: lang, mod: m, size: len(wasm)}
 }
 
-// analyze instantiates m with opts and returns the alerts of one analyze call.
+// manifest is the reference analyzer's manifest (the same in every language).
+func manifest(t testing.TB) *abi.Manifest {
+	js, err := os.ReadFile(filepath.Join(repoRoot(), "sdk", "assemblyscript", "examples", "reference", "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := abi.ParseManifest(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// analyze instantiates m with opts (resolved against the manifest, defaults
+// filled in, as the host does) and returns the alerts of one analyze call.
 func analyze(t testing.TB, m module, tc testCase) [][]byte {
 	t.Helper()
 	ctx := context.Background()
-	opts, _ := json.Marshal(tc.options)
+	opts, err := manifest(t).OptionsJSON(tc.options)
+	if err != nil {
+		t.Fatalf("%s: options: %v", tc.name, err)
+	}
 	c := &collector{}
 	in, err := m.mod.Instantiate(ctx, runtime.InstanceConfig{Name: "conformance", Options: opts, Host: c})
 	if err != nil {
@@ -286,7 +308,8 @@ func TestReferenceAlertsIdentical(t *testing.T) {
 	for _, m := range mods {
 		t.Logf("%s reference module: %d bytes", m.lang, m.size)
 	}
-	cases := goldenCases(t)
+	cases := suiteCases(t)
+	cases = append(cases, goldenCases(t)...)
 	cases = append(cases, generatedCases()...)
 	total := 0
 	for _, tc := range cases {
@@ -298,6 +321,13 @@ func TestReferenceAlertsIdentical(t *testing.T) {
 			total += len(streams[0])
 			for i := 1; i < len(mods); i++ {
 				compareStreams(t, mods[0].lang, streams[0], mods[i].lang, streams[i])
+			}
+			if tc.sha256 != "" {
+				sum := sha256.Sum256(bytes.Join(streams[0], nil))
+				if len(streams[0]) != tc.alerts || hex.EncodeToString(sum[:]) != tc.sha256 {
+					t.Fatalf("%d alerts with sha256 %x; sdk/rust/testdata/reference/cases.json expects %d with %s",
+						len(streams[0]), sum, tc.alerts, tc.sha256)
+				}
 			}
 		})
 	}
@@ -329,6 +359,38 @@ func describe(raw []byte) string {
 	f := func(v float64) string { return fmt.Sprintf("%v(%#016x)", v, math.Float64bits(v)) }
 	return fmt.Sprintf("sev=%d kind=%d series=%d field=%d observed=%s expected=%s lower=%s upper=%s horizon=%d msg=%q",
 		a.Severity, a.Kind, a.Series, a.Field, f(a.Observed), f(a.Expected), f(a.Lower), f(a.Upper), a.Horizon, a.Message)
+}
+
+// suiteCases are the spec's conformance suite (sdk/REFERENCE.md), with the
+// expected alert bytes as hashes.
+func suiteCases(t testing.TB) []testCase {
+	root := repoRoot()
+	js, err := os.ReadFile(filepath.Join(root, "sdk", "rust", "testdata", "reference", "cases.json"))
+	if err != nil {
+		t.Fatalf("the reference conformance suite: %v", err)
+	}
+	var suite []struct {
+		Name    string         `json:"name"`
+		Input   string         `json:"input"`
+		Options map[string]any `json:"options"`
+		Alerts  int            `json:"alerts"`
+		SHA256  string         `json:"sha256"`
+	}
+	if err := json.Unmarshal(js, &suite); err != nil {
+		t.Fatalf("cases.json: %v", err)
+	}
+	var cases []testCase
+	for _, c := range suite {
+		b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(c.Input)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases = append(cases, testCase{name: "suite/" + c.Name, input: b, options: c.Options, alerts: c.Alerts, sha256: c.SHA256})
+	}
+	if len(cases) == 0 {
+		t.Fatal("cases.json has no cases")
+	}
+	return cases
 }
 
 // optionSets are the instance options each input is analyzed with: the

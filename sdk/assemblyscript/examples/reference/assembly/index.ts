@@ -21,6 +21,10 @@ class Reference extends Analyzer {
   absMax: f64 = Infinity;
   warnedField: bool = false;
   hist: Float64Array[] = []; // reused: history columns, newest first, MISSING frames skipped
+  sum: Float64Array = new Float64Array(0);
+  ss: Float64Array = new Float64Array(0);
+  mean: Float64Array = new Float64Array(0);
+  count: Int32Array = new Int32Array(0);
 
   init(opts: Options): i32 {
     this.field = opts.string("field", "");
@@ -48,42 +52,63 @@ class Reference extends Analyzer {
       if (!fr.missing) hist.push(fr.column(f));
     }
     const nh = hist.length;
+    const n_series = input.series;
+    // Frame-major accumulation (the spec allows it: each series still adds
+    // its values newest first), over per-series scratch arrays reused call
+    // after call.
+    if (this.sum.length < n_series) {
+      this.sum = new Float64Array(n_series);
+      this.ss = new Float64Array(n_series);
+      this.mean = new Float64Array(n_series);
+      this.count = new Int32Array(n_series);
+    }
+    const sum = this.sum, ss = this.ss, mean = this.mean, count = this.count;
+    for (let s = 0; s < n_series; s++) {
+      unchecked(sum[s] = 0);
+      unchecked(ss[s] = 0);
+      unchecked(count[s] = 0);
+    }
+    for (let i = 0; i < nh; i++) {
+      const c = unchecked(hist[i]);
+      for (let s = 0; s < n_series; s++) {
+        const v = unchecked(c[s]);
+        if (isFinite(v)) {
+          unchecked(sum[s] = sum[s] + v);
+          unchecked(count[s]++);
+        }
+      }
+    }
+    for (let s = 0; s < n_series; s++) unchecked(mean[s] = sum[s] / <f64>count[s]);
+    for (let i = 0; i < nh; i++) {
+      const c = unchecked(hist[i]);
+      for (let s = 0; s < n_series; s++) {
+        const v = unchecked(c[s]);
+        if (isFinite(v)) {
+          const d = v - unchecked(mean[s]);
+          unchecked(ss[s] = ss[s] + d * d);
+        }
+      }
+    }
     const threshold = this.threshold;
     const critAt = 2 * threshold;
-    const n_series = input.series;
     for (let s = 0; s < n_series; s++) {
       const x = unchecked(cur[s]);
       if (isNaN(x)) continue;
-      let count = 0;
-      let sum: f64 = 0;
-      for (let i = 0; i < nh; i++) {
-        const v = unchecked(unchecked(hist[i])[s]);
-        if (isFinite(v)) {
-          sum += v;
-          count++;
-        }
-      }
+      const n = unchecked(count[s]);
+      const N = <f64>n;
+      const m = unchecked(mean[s]);
+      const sd = Math.sqrt(unchecked(ss[s]) / N);
       let sev = SEVERITY_OK;
       let zHit = false;
       let expected: f64 = NaN, lower: f64 = NaN, upper: f64 = NaN;
-      if (count >= 1 && <f64>count >= this.minHistory) {
-        const n = <f64>count;
-        const mean = sum / n;
-        let ss: f64 = 0;
-        for (let i = 0; i < nh; i++) {
-          const v = unchecked(unchecked(hist[i])[s]);
-          if (isFinite(v)) {
-            const d = v - mean;
-            ss += d * d;
-          }
-        }
-        const sd = Math.sqrt(ss / n);
+      // A baseline needs enough values and must not have overflowed.
+      if (n >= 1 && N >= this.minHistory && isFinite(m) && isFinite(sd)) {
         const band = threshold * sd;
-        expected = mean;
-        lower = mean - band;
-        upper = mean + band;
+        expected = m;
+        lower = m - band;
+        upper = m + band;
         if (sd > 0) {
-          const az = Math.abs((x - mean) / sd);
+          const az = Math.abs((x - m) / sd);
           if (az >= critAt) {
             sev = SEVERITY_CRIT;
             zHit = true;
