@@ -139,7 +139,7 @@ func buildGo(t testing.TB) []byte {
 // rustToolchain finds a cargo whose rustc has the wasm32-unknown-unknown
 // standard library: Debian's (/usr/bin, package libstd-rust-dev-wasm32)
 // first, then cargo on PATH (rustup with the target added).
-func rustToolchain(t testing.TB) (cargo string, env []string) {
+func rustToolchain(t testing.TB) (env []string) {
 	t.Helper()
 	type candidate struct{ cargo, rustc string }
 	var cands []candidate
@@ -160,28 +160,28 @@ func rustToolchain(t testing.TB) (cargo string, env []string) {
 		}
 		lib := filepath.Join(strings.TrimSpace(string(sysroot)), "lib", "rustlib", "wasm32-unknown-unknown")
 		if _, err := os.Stat(lib); err == nil {
-			return c.cargo, []string{"RUSTC=" + c.rustc}
+			return []string{"CARGO=" + c.cargo, "RUSTC=" + c.rustc}
 		}
 	}
 	t.Fatalf("no Rust toolchain with the wasm32-unknown-unknown target (looked at /usr/bin/cargo and cargo on PATH): %s", setupHint)
-	return "", nil
+	return nil
 }
 
+// buildRust builds the Rust reference with the crate's own build script.
 func buildRust(t testing.TB) []byte {
 	buildMu.Lock()
 	defer buildMu.Unlock()
 	root := repoRoot()
 	crate := filepath.Join(root, "sdk", "rust")
-	if _, err := os.Stat(filepath.Join(crate, "Cargo.toml")); err != nil {
-		t.Fatalf("Rust SDK: %v", err)
+	if _, err := os.Stat(filepath.Join(crate, "build.sh")); err != nil {
+		t.Fatalf("Rust SDK build script: %v", err)
 	}
-	cargo, env := rustToolchain(t)
+	env := rustToolchain(t)
 	hash := sourceHash(t, crate)
 	return cached(t, "reference-rust", hash, func(out string) {
-		target := filepath.Join(cacheDir(t), "rust-target")
-		env = append(env, "CARGO_TARGET_DIR="+target)
-		run(t, crate, env, cargo, "build", "--offline", "--release", "--target", "wasm32-unknown-unknown", "--example", "reference")
-		copyFile(t, filepath.Join(target, "wasm32-unknown-unknown", "release", "examples", "reference.wasm"), out)
+		dir := t.TempDir()
+		run(t, crate, env, "bash", "build.sh", "-o", dir, "reference")
+		copyFile(t, filepath.Join(dir, "reference.wasm"), out)
 	})
 }
 
