@@ -265,6 +265,13 @@ func (in *Instance) interrupt() {
 func (in *Instance) classify(export string, err error) *CallError {
 	ce := &CallError{Instance: in.name, Func: export, Err: err, Output: lastLine(in.output.Bytes())}
 	switch {
+	case bytes.Contains(in.output.Bytes(), []byte("out of memory")):
+		// A Go guest that ran out of memory prints this and then may spin
+		// until the deadline: the cause is memory, not time.
+		ce.Kind = ErrMemoryExhausted
+		if errors.As(err, new(*timeoutError)) {
+			ce.Err = errors.Unwrap(err)
+		}
 	case errors.As(err, new(*timeoutError)):
 		ce.Kind, ce.Err = ErrTimeout, errors.Unwrap(err)
 	case in.memoryExhausted():
