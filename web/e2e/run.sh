@@ -46,7 +46,8 @@ demo)
 	# and, with --keep, serves the console until stopped; slower than its
 	# default speed so the alerts come after the browser has subscribed.
 	# An older demo (sample lines in a loop) has no --keep: bound it in time.
-	if bin/tidemark demo -h 2>&1 | grep -q -- '-keep'; then
+	help="$(bin/tidemark demo -h 2>&1 || true)"
+	if grep -q -- '-keep' <<<"$help"; then
 		args=(--keep --speed "${E2E_DEMO_SPEED:-15}")
 	else
 		args=(--duration "${E2E_DEMO_DURATION:-300s}")

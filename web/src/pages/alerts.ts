@@ -19,6 +19,14 @@ export function alertChartURL(a: Alert): string {
   return `/pipelines/${encodeURIComponent(a.pipeline)}?${q}`;
 }
 
+// band says the expected range, open on a side the analyzer did not give.
+function band(lower: number | null, upper: number | null): string {
+  if (lower !== null && upper !== null) return `${si(lower)} – ${si(upper)}`;
+  if (upper !== null) return `≤ ${si(upper)}`;
+  if (lower !== null) return `≥ ${si(lower)}`;
+  return '–';
+}
+
 export function alertsPage(root: HTMLElement): () => void {
   const q = new URLSearchParams(location.search);
   let instance = q.get('instance') ?? '';
@@ -60,7 +68,7 @@ export function alertsPage(root: HTMLElement): () => void {
     h('td', { class: 'nowrap' }, utc(a.at)), h('td', null, severityBadge(a.severity)), h('td', { class: 'nowrap' }, a.instance),
     h('td', { class: 'muted nowrap' }, a.module), h('td', null, a.pipeline), h('td', null, tagLabel(a.series)), h('td', { class: 'muted' }, a.field),
     h('td', { class: 'num strong' }, si(a.observed)), h('td', { class: 'num' }, si(a.expected)),
-    h('td', { class: 'num muted nowrap' }, a.lower !== null || a.upper !== null ? `${si(a.lower)} – ${si(a.upper)}` : '–'),
+    h('td', { class: 'num muted nowrap' }, band(a.lower, a.upper)),
     h('td', { class: 'nowrap', title: utc(a.window) }, utc(a.window, false)), h('td', { class: 'msg' }, a.message),
     h('td', null, a.pipeline ? h('a', { href: alertChartURL(a), class: 'chart-link' }, 'chart →') : null));
 

@@ -11,7 +11,7 @@ const TOPS = [5, 10, 20, 50];
 const AUTO_REFRESH_MS = 10000;
 
 // hl is the label of the series an alert was raised on, drawn thicker.
-interface State { field: string; range: string; from?: number; to?: number; top: number; mark?: number; perSec: boolean; hl?: string; }
+interface State { field: string; range: string; from?: number; to?: number; top: number; mark?: number; perSec: boolean; hl?: string; log: boolean; }
 
 function readState(): State {
   const q = new URLSearchParams(location.search);
@@ -25,6 +25,7 @@ function readState(): State {
     mark: num('mark'),
     perSec: q.get('per') === 's',
     hl: q.get('hl') ?? undefined,
+    log: q.get('scale') === 'log',
   };
 }
 
@@ -37,6 +38,7 @@ function writeState(s: State) {
   if (s.mark !== undefined) q.set('mark', String(s.mark));
   if (s.perSec) q.set('per', 's');
   if (s.hl !== undefined) q.set('hl', s.hl);
+  if (s.log) q.set('scale', 'log');
   history.replaceState(null, '', `${location.pathname}?${q}`);
 }
 
@@ -57,6 +59,7 @@ export function chartPage(root: HTMLElement, params: Record<string, string>): ()
   const fieldSel = h('select', { id: 'field', 'aria-label': 'Field' });
   const topSel = h('select', { id: 'top-keys', 'aria-label': 'Top keys' }, TOPS.map((n) => h('option', { value: n, selected: n === st.top }, `top ${n}`)));
   const perSel = h('select', { id: 'per', 'aria-label': 'Per' }, h('option', { value: 'w', selected: !st.perSec }, 'per window'), h('option', { value: 's', selected: st.perSec }, 'per second'));
+  const scaleSel = h('select', { id: 'scale', 'aria-label': 'Y scale' }, h('option', { value: 'lin', selected: !st.log }, 'linear'), h('option', { value: 'log', selected: st.log }, 'log scale'));
   const rangeBtns = h('div', { class: 'seg', role: 'group', 'aria-label': 'Time range' });
   const fromIn = h('input', { type: 'datetime-local', id: 'from', 'aria-label': 'From (UTC)' });
   const toIn = h('input', { type: 'datetime-local', id: 'to', 'aria-label': 'To (UTC)' });
@@ -69,7 +72,7 @@ export function chartPage(root: HTMLElement, params: Record<string, string>): ()
   clear(root,
     h('div', { class: 'titlebar' }, title, sub),
     h('div', { class: 'toolbar' },
-      h('label', null, 'field ', fieldSel), topSel, perSel, rangeBtns,
+      h('label', null, 'field ', fieldSel), topSel, perSel, scaleSel, rangeBtns,
       h('span', { class: 'custom' }, fromIn, '→', toIn, h('span', { class: 'muted small', title: 'or drag across the chart to zoom' }, 'UTC'),
         h('button', { type: 'button', onclick: () => {
           const f = fromInput(fromIn.value), t = fromInput(toIn.value);
@@ -110,6 +113,7 @@ export function chartPage(root: HTMLElement, params: Record<string, string>): ()
   fieldSel.addEventListener('change', () => { st.field = fieldSel.value; load(); });
   topSel.addEventListener('change', () => { st.top = Number(topSel.value); load(); });
   perSel.addEventListener('change', () => { st.perSec = perSel.value === 's'; load(); });
+  scaleSel.addEventListener('change', () => { st.log = scaleSel.value === 'log'; load(); });
 
   async function load() {
     if (!pipe) return;
@@ -149,7 +153,11 @@ export function chartPage(root: HTMLElement, params: Record<string, string>): ()
     let points = 0;
     const columns = res.series.map((s) => {
       const col: (number | null)[] = new Array(times.length).fill(null);
-      (s.times ?? []).forEach((t, i) => { col[index.get(t)!] = (s.values ?? [])[i] / div; points++; });
+      (s.times ?? []).forEach((t, i) => {
+        const v = (s.values ?? [])[i] / div;
+        col[index.get(t)!] = st.log && v <= 0 ? null : v; // log scale has no zero
+        points++;
+      });
       return col;
     });
     chartEl.dataset.points = String(points);
@@ -178,12 +186,13 @@ export function chartPage(root: HTMLElement, params: Record<string, string>): ()
       height: 360,
       ms: 1,
       tzDate: (ts) => uPlot.tzDate(new Date(ts), 'Etc/UTC'),
-      scales: { x: { time: true, range: () => [from, to] }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.05 : 1] } },
+      scales: { x: { time: true, range: () => [from, to] }, // Log scale for keys of very different size (one flooded host among quiet ones).
+        y: st.log ? { distr: 3 } : { range: (_u, _min, max) => [0, max > 0 ? max * 1.05 : 1] } },
       axes: [
         { stroke: '#9aa4b2', grid: { stroke: '#252b36', width: 1 }, ticks: { stroke: '#252b36' }, values: (_u, splits) => timeTicks(splits, to - from) },
         { stroke: '#9aa4b2', grid: { stroke: '#252b36', width: 1 }, ticks: { stroke: '#252b36' }, size: 70,
           label: chartEl.dataset.ylabel, labelSize: 18, labelFont: '12px system-ui, sans-serif',
-          values: (_u, vals) => vals.map((v) => si(v)) },
+          values: (_u, vals) => vals.map((v) => (v === null || v === undefined ? "" : si(v))) },
       ],
       series: [
         { label: 'time (UTC)', value: (_u, v) => (v === null ? '–' : utc(v)) },
