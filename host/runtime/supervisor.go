@@ -102,6 +102,11 @@ type Stats struct {
 // recreates it from the compiled module; after MaxFailures consecutive
 // failures it parks until Replace. Calls are serial.
 type Supervisor struct {
+	// pub is what Stats, Module and Uses read: a copy published after each
+	// change, so that they never wait for a running guest call.
+	pubMu sync.Mutex
+	pub   published
+
 	mu      sync.Mutex
 	cfg     SupervisorConfig
 	ic      InstanceConfig
@@ -114,6 +119,24 @@ type Supervisor struct {
 	closed  bool
 }
 
+type published struct {
+	stats   Stats
+	module  *Module
+	pending *Module
+	closed  bool
+}
+
+// publish copies the state readers see; call with s.mu held.
+func (s *Supervisor) publish() {
+	p := published{stats: s.stats, module: s.module, closed: s.closed}
+	if s.pending != nil {
+		p.pending = s.pending.module
+	}
+	s.pubMu.Lock()
+	s.pub = p
+	s.pubMu.Unlock()
+}
+
 // Supervise instantiates the module and supervises the instance.
 func (m *Module) Supervise(ctx context.Context, ic InstanceConfig, cfg SupervisorConfig) (*Supervisor, error) {
 	in, err := m.Instantiate(ctx, ic)
@@ -122,6 +145,7 @@ func (m *Module) Supervise(ctx context.Context, ic InstanceConfig, cfg Superviso
 	}
 	s := &Supervisor{cfg: cfg.withDefaults(), ic: ic, module: m, inst: in}
 	s.stats.ModuleHash = m.hash
+	s.publish()
 	return s, nil
 }
 
@@ -131,6 +155,7 @@ func (m *Module) Supervise(ctx context.Context, ic InstanceConfig, cfg Superviso
 func (s *Supervisor) Analyze(ctx context.Context, input []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.publish()
 	if s.closed {
 		return ErrClosed
 	}
@@ -234,15 +259,16 @@ func (s *Supervisor) Stage(ctx context.Context, in *Instance) error {
 		s.pending.Close(ctx)
 	}
 	s.pending = in
+	s.publish()
 	return nil
 }
 
 // Uses reports whether the supervisor runs or has staged an instance of m,
 // or may recreate one from it.
 func (s *Supervisor) Uses(m *Module) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return !s.closed && (s.module == m || (s.pending != nil && s.pending.module == m))
+	s.pubMu.Lock()
+	defer s.pubMu.Unlock()
+	return !s.pub.closed && (s.pub.module == m || s.pub.pending == m)
 }
 
 // swapLocked switches to the staged instance, carrying the guest state over.
@@ -277,18 +303,18 @@ func (s *Supervisor) swapLocked(ctx context.Context) {
 	s.module.rt.log.Info("analyzer instance switched module", "instance", s.ic.Name, "module", next.module.hash)
 }
 
-// Stats returns the counters.
+// Stats returns the counters (as of the last completed call).
 func (s *Supervisor) Stats() Stats {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.stats
+	s.pubMu.Lock()
+	defer s.pubMu.Unlock()
+	return s.pub.stats
 }
 
 // Module returns the module in use (the staged one once swapped in).
 func (s *Supervisor) Module() *Module {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.module
+	s.pubMu.Lock()
+	defer s.pubMu.Unlock()
+	return s.pub.module
 }
 
 // Output returns the current instance's captured stdout/stderr, if any.
@@ -309,6 +335,7 @@ func (s *Supervisor) Close(ctx context.Context) error {
 		return nil
 	}
 	s.closed = true
+	s.publish()
 	var err error
 	if s.inst != nil {
 		err = s.inst.Close(ctx)
