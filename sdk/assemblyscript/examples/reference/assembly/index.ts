@@ -73,19 +73,19 @@ class Reference extends Analyzer {
       for (let s = 0; s < n_series; s++) {
         const v = unchecked(c[s]);
         if (isFinite(v)) {
-          unchecked(sum[s] = sum[s] + v);
+          unchecked(sum[s] = unchecked(sum[s]) + v);
           unchecked(count[s]++);
         }
       }
     }
-    for (let s = 0; s < n_series; s++) unchecked(mean[s] = sum[s] / <f64>count[s]);
+    for (let s = 0; s < n_series; s++) unchecked(mean[s] = unchecked(sum[s]) / <f64>unchecked(count[s]));
     for (let i = 0; i < nh; i++) {
       const c = unchecked(hist[i]);
       for (let s = 0; s < n_series; s++) {
         const v = unchecked(c[s]);
         if (isFinite(v)) {
           const d = v - unchecked(mean[s]);
-          unchecked(ss[s] = ss[s] + d * d);
+          unchecked(ss[s] = unchecked(ss[s]) + d * d);
         }
       }
     }
