@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/tidemark/tidemark/host/runtime/internal/wasmbin"
@@ -176,6 +177,10 @@ func (r *Runtime) Compile(ctx context.Context, wasm []byte) (*Module, error) {
 	if m.compiled, err = r.wz.CompileModule(ctx, code); err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
 	}
+	if err := checkSignatures(m.compiled); err != nil {
+		m.compiled.Close(ctx)
+		return nil, fmt.Errorf("compile: %w", err)
+	}
 	return m, nil
 }
 
@@ -197,4 +202,35 @@ func checkImports(imports []wasmbin.Import) error {
 		}
 	}
 	return nil
+}
+
+// guestSignatures are the ABI's export signatures (params, results).
+var guestSignatures = map[string][2][]api.ValueType{
+	exportInit:      {{api.ValueTypeI32}, {api.ValueTypeI32}},
+	exportAnalyze:   {{api.ValueTypeI32}, {api.ValueTypeI32}},
+	exportStateSave: {nil, {api.ValueTypeI32}},
+	exportStateLoad: {{api.ValueTypeI32}, {api.ValueTypeI32}},
+	exportStart:     {nil, nil},
+}
+
+func checkSignatures(c wazero.CompiledModule) error {
+	for name, def := range c.ExportedFunctions() {
+		want, ok := guestSignatures[name]
+		if !ok {
+			continue
+		}
+		if !slices.Equal(def.ParamTypes(), want[0]) || !slices.Equal(def.ResultTypes(), want[1]) {
+			return fmt.Errorf("%w: export %s has signature (%s) -> (%s), the ABI needs (%s) -> (%s)", ErrABI, name,
+				typeNames(def.ParamTypes()), typeNames(def.ResultTypes()), typeNames(want[0]), typeNames(want[1]))
+		}
+	}
+	return nil
+}
+
+func typeNames(ts []api.ValueType) string {
+	names := make([]string, len(ts))
+	for i, t := range ts {
+		names[i] = api.ValueTypeName(t)
+	}
+	return strings.Join(names, ", ")
 }

@@ -99,6 +99,15 @@ func TestCompileErrors(t *testing.T) {
 	ctx := context.Background()
 	ok := runtimetest.Guest(t, "ok", "")
 	noAnalyze := cat([]byte{0, 'a', 's', 'm', 1, 0, 0, 0}, section(5, 1, 0, 1), section(7, cat([]byte{1}, name("memory"), []byte{2, 0})...))
+	// tidemark_analyze takes no argument
+	wrongSignature := cat(
+		[]byte{0, 'a', 's', 'm', 1, 0, 0, 0},
+		section(1, 2, 0x60, 1, 0x7f, 1, 0x7f, 0x60, 0, 1, 0x7f),
+		section(3, 2, 0, 1),
+		section(5, 1, 0, 1),
+		section(7, cat([]byte{3}, name("memory"), []byte{2, 0}, name("tidemark_init"), []byte{0, 0}, name("tidemark_analyze"), []byte{0, 1})...),
+		section(10, 2, 4, 0, 0x41, 0, 0x0b, 4, 0, 0x41, 0, 0x0b),
+	)
 	for _, tc := range []struct {
 		name string
 		wasm []byte
@@ -110,6 +119,7 @@ func TestCompileErrors(t *testing.T) {
 		{"empty", nil, runtime.ErrNotWasm, "not a WebAssembly module"},
 		{"abi v2", runtimetest.Guest(t, "abiv2", ""), runtime.ErrABI, "module needs ABI tidemark_v2, this host provides tidemark_v1"},
 		{"no analyze", noAnalyze, runtime.ErrMissingExport, `missing required export "tidemark_analyze"`},
+		{"wrong signature", wrongSignature, runtime.ErrABI, "export tidemark_analyze has signature () -> (i32), the ABI needs (i32) -> (i32)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := rt.Compile(ctx, tc.wasm)
