@@ -110,6 +110,7 @@ type Registry struct {
 	mu      sync.Mutex // guards files; held across a reload so reloads are serial
 	files   map[string]*file
 	retired []*runtime.Module // replaced modules, closed once no instance uses them
+	closed  bool
 }
 
 type file struct {
@@ -188,6 +189,9 @@ func (r *Registry) Modules() []ModuleInfo {
 func (r *Registry) Bind(ctx context.Context, spec InstanceSpec) (*Handle, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.closed {
+		return nil, errors.New("registry: closed")
+	}
 	var f *file
 	for _, c := range r.files {
 		if c.name == spec.Module && c.module != nil {
@@ -263,6 +267,9 @@ func (h *Handle) Close(ctx context.Context) error {
 func (r *Registry) sync(ctx context.Context, path string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.closed {
+		return
+	}
 	wasm, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		r.removeLocked(ctx, path)
@@ -272,6 +279,12 @@ func (r *Registry) sync(ctx context.Context, path string) {
 	if f == nil {
 		f = &file{path: path, name: strings.TrimSuffix(filepath.Base(path), ".wasm")}
 		r.files[path] = f
+	}
+	if err != nil { // unreadable (permissions, a directory named *.wasm)
+		f.err = fmt.Errorf("%s: %w", filepath.Base(path), err)
+		r.log.Error("module file unreadable", "path", path, "err", err)
+		r.emit(Event{Kind: EventFailed, Path: path, Name: f.name, Err: f.err})
+		return
 	}
 	ev := Event{Kind: EventLoaded, Path: path, Name: f.name}
 	if f.module != nil {
@@ -417,6 +430,6 @@ func (r *Registry) Close(ctx context.Context) error {
 	for _, m := range r.retired {
 		err = errors.Join(err, m.Close(ctx))
 	}
-	r.files, r.retired = map[string]*file{}, nil
+	r.files, r.retired, r.closed = map[string]*file{}, nil, true
 	return err
 }

@@ -216,3 +216,76 @@ func TestHotReload(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestBindChecksManifestCapabilities(t *testing.T) {
+	dir := t.TempDir()
+	wasm, err := abi.AppendManifest(runtimetest.Guest(t, "query", ""),
+		&abi.Manifest{Name: "asker", Version: "1.0.0", ABI: "1.0", Capabilities: []string{"query", "clock"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "asker.wasm"), wasm, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	reg, _ := open(t, dir)
+	ctx := context.Background()
+	if _, err := reg.Bind(ctx, registry.InstanceSpec{Name: "a", Module: "asker", Capabilities: []string{"clock"}}); err == nil || !strings.Contains(err.Error(), `needs capability "query"`) {
+		t.Fatalf("bind without query: %v", err)
+	}
+	host := &runtimetest.Host{QueryResult: []byte("42")}
+	h, err := reg.Bind(ctx, registry.InstanceSpec{Name: "b", Module: "asker", Capabilities: []string{"query", "clock"}, Host: host})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Analyze(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := host.AlertList(); len(got) != 1 || got[0] != "42" {
+		t.Fatalf("alerts = %q", got)
+	}
+	if mods := reg.Modules(); len(mods) != 1 || len(mods[0].Instances) != 1 || mods[0].Instances[0].Stats.Calls != 1 {
+		t.Fatalf("modules = %+v", mods)
+	}
+}
+
+// TestParkedThenReloaded: an instance that keeps failing is parked and
+// listed so; a new file un-parks it.
+func TestParkedThenReloaded(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "flaky.wasm")
+	writeAtomic(t, path, runtimetest.Guest(t, "trap", ""))
+	evs := make(events, 64)
+	reg, err := registry.Open(ctx, registry.Config{
+		Dir: dir, Runtime: newRuntime(t), Debounce: 50 * time.Millisecond,
+		Supervisor: runtime.NewSupervisorConfig().WithMaxFailures(1),
+		OnEvent:    func(ev registry.Event) { evs <- ev },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Close(ctx)
+	h, err := reg.Bind(ctx, registry.InstanceSpec{Name: "f", Module: "flaky", Host: &runtimetest.Host{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Analyze(ctx, []byte("x")); !errors.Is(err, runtime.ErrTrap) {
+		t.Fatalf("first call: %v", err)
+	}
+	if err := h.Analyze(ctx, []byte("x")); !errors.Is(err, runtime.ErrParked) {
+		t.Fatalf("second call: %v", err)
+	}
+	if mods := reg.Modules(); mods[0].State != registry.StateParked {
+		t.Fatalf("modules = %+v", mods)
+	}
+	go reg.Watch(ctx)
+	writeAtomic(t, path, runtimetest.Guest(t, "ok", ""))
+	evs.wait(t, registry.EventReloaded, path)
+	if err := h.Analyze(ctx, []byte("x")); err != nil {
+		t.Fatalf("after reload: %v", err)
+	}
+	if mods := reg.Modules(); mods[0].State != registry.StateOK {
+		t.Fatalf("modules = %+v", mods)
+	}
+}
