@@ -79,6 +79,7 @@ type ModuleInfo struct {
 	Err                string // why the file on disk failed, if it did
 	Running            bool   // a good version is loaded
 	Instances          []InstanceInfo
+	Manifest           *abi.Manifest // of the running version; nil if it has none
 }
 
 // InstanceInfo is one bound analyzer instance.
@@ -161,7 +162,7 @@ func (r *Registry) Modules() []ModuleInfo {
 	for _, f := range r.files {
 		mi := ModuleInfo{Name: f.name, Path: f.path, State: StateOK, Running: f.module != nil}
 		if f.manifest != nil {
-			mi.Version, mi.ABI = f.manifest.Version, f.manifest.ABI
+			mi.Version, mi.ABI, mi.Manifest = f.manifest.Version, f.manifest.ABI, f.manifest
 		}
 		if f.module != nil {
 			mi.Hash = f.module.Hash()
