@@ -365,22 +365,22 @@ macro_rules! export_analyzer {
         // calls one export at a time, so there is never a second reference.
         #[no_mangle]
         pub extern "C" fn tidemark_init(options_len: i32) -> i32 {
-            unsafe { __TIDEMARK_RUNTIME.init(options_len) }
+            unsafe { (*::core::ptr::addr_of_mut!(__TIDEMARK_RUNTIME)).init(options_len) }
         }
 
         #[no_mangle]
         pub extern "C" fn tidemark_analyze(input_len: i32) -> i32 {
-            unsafe { __TIDEMARK_RUNTIME.analyze(input_len) }
+            unsafe { (*::core::ptr::addr_of_mut!(__TIDEMARK_RUNTIME)).analyze(input_len) }
         }
 
         #[no_mangle]
         pub extern "C" fn tidemark_state_save() -> i32 {
-            unsafe { __TIDEMARK_RUNTIME.state_save() }
+            unsafe { (*::core::ptr::addr_of_mut!(__TIDEMARK_RUNTIME)).state_save() }
         }
 
         #[no_mangle]
         pub extern "C" fn tidemark_state_load(len: i32) -> i32 {
-            unsafe { __TIDEMARK_RUNTIME.state_load(len) }
+            unsafe { (*::core::ptr::addr_of_mut!(__TIDEMARK_RUNTIME)).state_load(len) }
         }
     };
     (@manifest $m:expr) => {
