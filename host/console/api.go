@@ -230,6 +230,9 @@ func (a *api) alerts(w http.ResponseWriter, r *http.Request) {
 // alertStream is server-sent events: one "alert" event per alert raised,
 // filtered like /api/alerts. A ": subscribed" comment is sent once the
 // subscription is in place, so a client knows from then on it misses nothing.
+// A browser that reconnects sends the id of the last event it got in
+// Last-Event-ID; the alerts raised after that one (as far as the Backend
+// still lists them) are sent first, so a dropped connection loses none.
 func (a *api) alertStream(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	instance := q.Get("instance")
@@ -249,6 +252,32 @@ func (a *api) alertStream(w http.ResponseWriter, r *http.Request) {
 		a.log.Warn("console: alert stream cannot flush", "err", err)
 		return
 	}
+	match := func(al Alert) bool {
+		return (instance == "" || al.Instance == instance) && (len(sev) == 0 || slices.Contains(sev, al.Severity))
+	}
+	send := func(al Alert) error {
+		data, err := json.Marshal(al)
+		if err != nil {
+			a.log.Warn("console: alert not encodable", "id", al.ID, "err", err)
+			return nil
+		}
+		_, err = fmt.Fprintf(w, "id: %s\nevent: alert\ndata: %s\n\n", sseLine(al.ID), data)
+		return err
+	}
+	if last := r.Header.Get("Last-Event-ID"); last != "" {
+		missed := a.b.Alerts(AlertFilter{Instance: instance, Limit: maxAlerts}) // newest first
+		i := slices.IndexFunc(missed, func(al Alert) bool { return al.ID == last })
+		for j := i - 1; i > 0 && j >= 0; j-- {
+			if match(missed[j]) {
+				if err := send(missed[j]); err != nil {
+					return
+				}
+			}
+		}
+		if err := rc.Flush(); err != nil {
+			return
+		}
+	}
 	tick := time.NewTicker(sseHeartbeat)
 	defer tick.Stop()
 	for {
@@ -263,18 +292,10 @@ func (a *api) alertStream(w http.ResponseWriter, r *http.Request) {
 			if !ok {
 				return
 			}
-			if instance != "" && al.Instance != instance {
+			if !match(al) {
 				continue
 			}
-			if len(sev) > 0 && !slices.Contains(sev, al.Severity) {
-				continue
-			}
-			data, err := json.Marshal(al)
-			if err != nil {
-				a.log.Warn("console: alert not encodable", "id", al.ID, "err", err)
-				continue
-			}
-			if _, err := fmt.Fprintf(w, "id: %s\nevent: alert\ndata: %s\n\n", sseLine(al.ID), data); err != nil {
+			if err := send(al); err != nil {
 				return
 			}
 		}

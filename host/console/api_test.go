@@ -376,3 +376,54 @@ func TestAlertWithoutExpected(t *testing.T) {
 		t.Fatalf("lower missing: %v", list[0])
 	}
 }
+
+// TestAlertStreamResumes: a reconnecting browser sends Last-Event-ID and
+// first gets the alerts raised after that one, oldest first, filtered.
+func TestAlertStreamResumes(t *testing.T) {
+	b := newBackend()
+	for i, id := range []string{"a1", "a2", "a3", "a4"} {
+		sev := "crit"
+		if id == "a3" {
+			sev = "info"
+		}
+		b.Raise(alert(id, "proto-spike", sev, t0.Add(time.Duration(i)*10*time.Second)))
+	}
+	srv := serve(t, b)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/api/alerts/stream?severity=crit", nil)
+	req.Header.Set("Last-Event-ID", "a1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	r := bufio.NewReader(resp.Body)
+	var ids []string
+	for len(ids) < 2 {
+		l, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("read: %v (ids so far %v)", err, ids)
+		}
+		if id, ok := strings.CutPrefix(strings.TrimSpace(l), "id: "); ok {
+			ids = append(ids, id)
+		}
+	}
+	if strings.Join(ids, ",") != "a2,a4" {
+		t.Fatalf("resumed ids = %v, want a2,a4", ids)
+	}
+	// Then live ones follow on the same stream.
+	b.Raise(alert("a5", "proto-spike", "crit", t0.Add(time.Minute)))
+	for {
+		l, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("read: %v", err)
+		}
+		if id, ok := strings.CutPrefix(strings.TrimSpace(l), "id: "); ok {
+			if id != "a5" {
+				t.Fatalf("live id = %s, want a5", id)
+			}
+			break
+		}
+	}
+}
