@@ -347,6 +347,22 @@ mod tests {
     }
 
     #[test]
+    fn corrupted_documents_never_panic() {
+        let doc = br#"{"field":"sum_bytes","threshold":2.5e-3,"tags":["a","\u00fc\ud83d\ude00"],"on":true,"n":null}"#;
+        let mut r: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..20_000 {
+            r ^= r << 13;
+            r ^= r >> 7;
+            r ^= r << 17;
+            let mut b = doc.to_vec();
+            let i = (r as usize) % b.len();
+            b[i] = (r >> 32) as u8;
+            b.truncate(b.len() - ((r >> 48) as usize % 4));
+            let _ = parse(&b);
+        }
+    }
+
+    #[test]
     fn last_duplicate_key_wins() {
         let v = parse(br#"{"a":1,"a":2}"#).unwrap();
         assert_eq!(v.get("a").and_then(Value::as_f64), Some(2.0));
