@@ -53,6 +53,8 @@ function render(): void {
     const m = path.match(re);
     if (!m) continue;
     header(key);
+    const name = m[1] ? decodeURIComponent(m[1]) : '';
+    document.title = `${name || key[0].toUpperCase() + key.slice(1)} · Tidemark`;
     clear(root);
     cleanup = page(root, { name: m[1] ? decodeURIComponent(m[1]) : '' });
     return;
