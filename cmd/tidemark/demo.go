@@ -58,7 +58,7 @@ type demoOptions struct {
 
 // demoTail is simulated time after the last anomaly: the analyzers see
 // traffic return to normal (and must stay quiet).
-const demoTail = 4 * time.Minute
+const demoTail = 3 * time.Minute
 
 func runDemo(ctx context.Context, args []string) error {
 	o := demoOptions{Stdout: os.Stdout, Stderr: os.Stderr, TTY: isTTY(os.Stderr)}
@@ -69,8 +69,8 @@ func runDemo(ctx context.Context, args []string) error {
 	fs.StringVar(&o.Source, "source", "gen", "gen: generated sFlow with anomalies over UDP through the collector; sample: the sample lines in a loop")
 	fs.StringVar(&o.Scenario, "scenario", "configs/samples/demo-scenario.toml", "gen: anomaly scenario")
 	fs.Uint64Var(&o.Seed, "seed", 1, "gen: random seed (same seed, same traffic)")
-	fs.Float64Var(&o.Speed, "speed", 30, "gen: simulated seconds per wall second (0: as fast as possible)")
-	fs.DurationVar(&o.Sim, "sim", 0, "gen: simulated time to generate (default: the scenario's last anomaly + 4m)")
+	fs.Float64Var(&o.Speed, "speed", 15, "gen: simulated seconds per wall second (0: as fast as possible)")
+	fs.DurationVar(&o.Sim, "sim", 0, "gen: simulated time to generate (default: the scenario's last anomaly + 3m)")
 	rate := fs.Float64("rate", 0, "flow samples per simulated second (gen, default 300) or lines per second (sample, default 2000)")
 	fs.StringVar(&o.Sample, "sample", "configs/samples/sflow-sample.txt", "sample: sflowtool lines to feed, in a loop")
 	fs.DurationVar(&o.Duration, "duration", 0, "wall-clock bound: stop feeding after this (0: gen runs its scenario to the end; sample feeds 40s)")

@@ -221,7 +221,7 @@ func (s *demoSummary) print(w io.Writer, r *demoRun, influxURL, dataDir string) 
 	}
 	qa := fmt.Sprintf("SELECT * FROM %q ORDER BY time DESC LIMIT 20", cfg.Alerts.Measurement)
 	fmt.Fprintf(w, "\nThe data stays in %s. To look again later:\n", dataDir)
-	fmt.Fprintf(w, "  bin/influxd -config %s/influxd.conf &   # then:\n", dataDir)
+	fmt.Fprintf(w, "  bin/influxd -config %s/influxdb.conf &   # then:\n", dataDir)
 	fmt.Fprintf(w, "  curl -sG %s/query --data-urlencode db=%s --data-urlencode 'q=%s'\n", influxURL, db, q)
 	fmt.Fprintf(w, "  curl -sG %s/query --data-urlencode db=%s --data-urlencode 'q=%s'   # the alerts\n", influxURL, db, qa)
 	fmt.Fprintf(w, "  curl -s %s/api/v2/query -H 'Content-Type: application/vnd.flux' -d 'from(bucket:\"%s\") |> range(start:-2h) |> filter(fn:(r) => r._measurement == \"%s\")'\n",
