@@ -205,6 +205,9 @@ export function chartPage(root: HTMLElement, params: Record<string, string>): ()
       // Dragging across the chart selects a new range, read afresh from the API.
       cursor: { points: { size: 6 }, drag: { x: true, y: false, setScale: false } },
       hooks: {
+        // Off the plot, the legend shows the newest window's values.
+        ready: [(u: uPlot) => u.setLegend({ idx: times.length - 1 }, false)],
+        setLegend: [(u: uPlot) => { if (u.legend.idx == null) u.setLegend({ idx: times.length - 1 }, false); }],
         setSelect: [(u: uPlot) => {
           if (u.select.width < 5) return;
           const f = u.posToVal(u.select.left, 'x'), t = u.posToVal(u.select.left + u.select.width, 'x');
