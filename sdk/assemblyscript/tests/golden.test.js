@@ -32,11 +32,12 @@ test("the golden vectors are all there", () => {
   assert.ok(alerts.length >= 3, "alert vectors missing");
 });
 
-for (const name of inputs) {
-  test(`decode ${name}`, async () => {
+// The SDK works with --runtime minimal (recommended) and --runtime stub.
+for (const [name, harness] of inputs.flatMap((n) => [[n, "harness"], [n, "harness-stub"]])) {
+  test(`decode ${name} (${harness})`, async () => {
     const bin = new Uint8Array(readFileSync(new URL(name + ".bin", testdata)));
     const want = JSON.parse(readFileSync(new URL(name + ".json", testdata), "utf8"));
-    const { host, exports: m } = await load("harness");
+    const { host, exports: m } = await load(harness);
     assert.equal(host.call(m.tidemark_init, enc.encode("{}")), 0);
     assert.equal(host.call(m.tidemark_analyze, bin), 0, JSON.stringify(host.logs));
 
@@ -184,4 +185,24 @@ test("options", async () => {
   assert.match(bad.host.logs.at(-1)[1], /options/);
   const refused = await load("harness");
   assert.equal(refused.host.call(refused.exports.tidemark_init, enc.encode("{\"fail_init\": true}")), -1);
+});
+
+test("memory stays flat over many calls (runtime minimal frees each call's garbage)", async () => {
+  const large = new Uint8Array(readFileSync(new URL("large.bin", testdata)));
+  const small = new Uint8Array(readFileSync(new URL("unicode_tags.bin", testdata)));
+  const { host, exports: m } = await load("harness");
+  assert.equal(host.call(m.tidemark_init, enc.encode("{}")), 0);
+  const round = () => {
+    // Alternating layouts re-create the column views, and tagNames/seriesKey allocate strings.
+    for (const b of [large, small]) {
+      assert.equal(host.call(m.tidemark_analyze, b), 0);
+      m.fieldNames();
+      m.seriesKey(0);
+      m.column(0, 0);
+    }
+  };
+  for (let i = 0; i < 20; i++) round();
+  const after20 = m.memory.buffer.byteLength;
+  for (let i = 0; i < 1500; i++) round();
+  assert.equal(m.memory.buffer.byteLength, after20); // under --runtime stub this grows (1.5 MiB → 6 MiB)
 });
