@@ -176,6 +176,11 @@ impl<'a> Input<'a> {
         if frames_off % 8 != 0 || frames_off < series_end {
             return Err(malformed(format!("frames offset {}", frames_off)));
         }
+        // Bounds 8·F·S below 2^32, so no product below can overflow (Go's
+        // decoder has the same rule).
+        if fields != 0 && series > (u32::MAX as u64 / 8) / fields {
+            return Err(malformed(format!("{} fields × {} series overflow", fields, series)));
+        }
         if stride % 8 != 0 || stride < FRAME_HEADER as u64 + 8 * fields * series {
             return Err(malformed(format!("frame stride {} too small", stride)));
         }
