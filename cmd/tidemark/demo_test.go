@@ -1,0 +1,134 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tidemark/tidemark/host/analyze"
+	"github.com/tidemark/tidemark/host/config"
+	"github.com/tidemark/tidemark/host/gen"
+	"github.com/tidemark/tidemark/host/influxd"
+)
+
+// TestDemoCatchesInjectedAnomalies runs the demo as `make run` does, on
+// real parts (kfake, bin/influxd, the built plugins, gen → UDP → collector),
+// with its own config and scenario at full speed, and checks that the
+// injected DDoS and ramp raise the alerts the config promises, on the
+// right series and soon enough, and that nothing else fires.
+func TestDemoCatchesInjectedAnomalies(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin, err := influxd.FindBinary()
+	if err != nil {
+		t.Fatalf("%v (`make test` builds it first; or `make influxd`)", err)
+	}
+	cfgPath := filepath.Join(root, "configs", "demo.toml")
+	pluginsDir := filepath.Join(root, "plugins")
+	env := []string{"TIDEMARK_PLUGINS_DIR=" + pluginsDir, "TIDEMARK_HTTP_LISTEN=127.0.0.1:0"}
+	cfg, err := config.Load(cfgPath, append(os.Environ(), env...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range cfg.Analyzer {
+		if _, err := os.Stat(filepath.Join(pluginsDir, a.Module+".wasm")); err != nil {
+			t.Fatalf("analyzer %s needs %s.wasm: %v: run make plugins", a.Name, a.Module, err)
+		}
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
+	defer cancel()
+	var stderr lockedBuffer
+	var ready atomic.Bool
+	sum, err := demo(ctx, demoOptions{
+		Config: cfgPath, Influxd: bin, DataDir: t.TempDir(), Source: "gen",
+		Scenario: filepath.Join(root, "configs", "samples", "demo-scenario.toml"),
+		Seed:     1, Speed: 0, Rate: 300,
+		Env:       env,
+		Stderr:    &stderr,
+		HTTPReady: func(net.Addr) { ready.Store(true) },
+	})
+	if err != nil {
+		t.Fatalf("demo: %v\n%s", err, stderr.String())
+	}
+	if sum.Interrupted {
+		t.Fatalf("demo did not finish in time\n%s", stderr.String())
+	}
+	if !ready.Load() {
+		t.Error("the console never listened")
+	}
+	for _, p := range sum.Pipelines {
+		if p.Windows == 0 || p.Late != 0 || p.Errs != 0 {
+			t.Errorf("pipeline %s: %d windows, %d late, %d errors; want windows and no late records or errors", p.Name, p.Windows, p.Late, p.Errs)
+		}
+	}
+
+	// What the demo promises (configs/demo.toml, demo-scenario.toml):
+	// instance → the most windows after the anomaly's start its first alert may come.
+	want := map[string]map[string]int{
+		gen.KindDDoS: {"ddos-dst": 1, "dst-zscore": 1},
+		gen.KindRamp: {"dst-zscore": 15, "https-forecast": 36},
+	}
+	if len(sum.Anomalies) != len(want) {
+		t.Fatalf("%d anomalies injected, want %d (ddos and ramp)", len(sum.Anomalies), len(want))
+	}
+	for _, an := range sum.Anomalies {
+		if an.Samples == 0 {
+			t.Errorf("%s: no samples injected", an.Kind)
+		}
+		for inst, maxDelay := range want[an.Kind] {
+			c := an.First(inst)
+			if c == nil {
+				t.Errorf("%s on %s: no alert from %s", an.Kind, an.Target, inst)
+				continue
+			}
+			if got := c.Alert.Series["dst_ip"]; got != an.Target.String() {
+				t.Errorf("%s: %s alerted on dst_ip=%s, want %s", an.Kind, inst, got, an.Target)
+			}
+			if c.Delay < 0 || c.Delay > maxDelay {
+				t.Errorf("%s: %s fired %d windows after the start, want at most %d", an.Kind, inst, c.Delay, maxDelay)
+			}
+		}
+		for _, c := range an.Caught {
+			if _, ok := want[an.Kind][c.Alert.Instance]; !ok {
+				t.Errorf("%s: unexpected alert from %s: %s", an.Kind, c.Alert.Instance, alertText(c.Alert))
+			}
+		}
+	}
+	for _, a := range sum.FalsePositives {
+		t.Errorf("false positive: %s", alertText(a))
+	}
+	if t.Failed() {
+		t.Logf("demo output:\n%s", stderr.String())
+	}
+}
+
+func alertText(a analyze.Alert) string {
+	return a.Instance + " " + a.Kind + " " + a.Severity + " " + seriesText(a.Series) + " window " + a.WindowStart.Format(time.RFC3339) + ": " + a.Message
+}
+
+// lockedBuffer collects the demo's live output from several goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
