@@ -68,24 +68,30 @@ class Reference extends Analyzer {
       unchecked(ss[s] = 0);
       unchecked(count[s] = 0);
     }
+    // Raw pointers in the inner loops: wazero's compiler does not hoist a
+    // typed array's data pointer out of a loop, so this is ~2× faster there.
+    const sumP = sum.dataStart, ssP = ss.dataStart, meanP = mean.dataStart, countP = count.dataStart;
     for (let i = 0; i < nh; i++) {
-      const c = unchecked(hist[i]);
+      const cP = unchecked(hist[i]).dataStart;
       for (let s = 0; s < n_series; s++) {
-        const v = unchecked(c[s]);
+        const o = <usize>s << 3;
+        const v = load<f64>(cP + o);
         if (isFinite(v)) {
-          unchecked(sum[s] = unchecked(sum[s]) + v);
-          unchecked(count[s]++);
+          store<f64>(sumP + o, load<f64>(sumP + o) + v);
+          const co = countP + (<usize>s << 2);
+          store<i32>(co, load<i32>(co) + 1);
         }
       }
     }
     for (let s = 0; s < n_series; s++) unchecked(mean[s] = unchecked(sum[s]) / <f64>unchecked(count[s]));
     for (let i = 0; i < nh; i++) {
-      const c = unchecked(hist[i]);
+      const cP = unchecked(hist[i]).dataStart;
       for (let s = 0; s < n_series; s++) {
-        const v = unchecked(c[s]);
+        const o = <usize>s << 3;
+        const v = load<f64>(cP + o);
         if (isFinite(v)) {
-          const d = v - unchecked(mean[s]);
-          unchecked(ss[s] = unchecked(ss[s]) + d * d);
+          const d = v - load<f64>(meanP + o);
+          store<f64>(ssP + o, load<f64>(ssP + o) + d * d);
         }
       }
     }
