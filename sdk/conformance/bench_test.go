@@ -78,3 +78,27 @@ func BenchmarkReferenceInstantiate(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAssemblyScriptSDKOverhead: one analyze call of the AS SDK's test
+// module, whose analyzer does nothing: what the host crossing, input_read of
+// the whole input, the SDK's checks and the end-of-call collection cost on
+// 1,000 series × 2 fields × 31 frames.
+func BenchmarkAssemblyScriptSDKOverhead(b *testing.B) {
+	input := Generated(1000, 30, 2).Encode(nil)
+	rt := newRuntime(b)
+	m := compileModule(b, rt, "assemblyscript-harness", buildASHarness(b))
+	ctx := context.Background()
+	in, err := m.mod.Instantiate(ctx, runtime.InstanceConfig{Name: "bench", Options: []byte("{}"), Host: &collector{}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer in.Close(ctx)
+	b.ResetTimer()
+	start := time.Now()
+	for range b.N {
+		if err := in.Analyze(ctx, input); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(time.Since(start).Microseconds())/float64(b.N), "µs/call")
+}

@@ -203,6 +203,22 @@ func buildAS(t testing.TB) []byte {
 	})
 }
 
+// buildASHarness builds the AS SDK's test module (tests/harness.ts), whose
+// analyzer only keeps the decoded input.
+func buildASHarness(t testing.TB) []byte {
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	pkg := filepath.Join(repoRoot(), "sdk", "assemblyscript")
+	if _, err := os.Stat(filepath.Join(pkg, "node_modules", "assemblyscript", "package.json")); err != nil {
+		t.Fatalf("AssemblyScript compiler not installed in sdk/assemblyscript/node_modules: %s", setupHint)
+	}
+	hash := sourceHash(t, filepath.Join(pkg, "assembly"), filepath.Join(pkg, "tests"), filepath.Join(pkg, "package.json"))
+	return cached(t, "harness-as", hash, func(out string) {
+		run(t, pkg, nil, "npm", "run", "--silent", "build:harness")
+		copyFile(t, filepath.Join(pkg, "build", "harness.wasm"), out)
+	})
+}
+
 func copyFile(t testing.TB, from, to string) {
 	b, err := os.ReadFile(from)
 	if err != nil {
