@@ -133,6 +133,9 @@ test('an alert appears live on the alerts page and links to its window on the ch
   await ap.waitForFunction(() => Number(document.querySelector('#chart')?.dataset.points) > 0, null, { timeout: DATA_TIMEOUT });
   const mark = Number(new URL(ap.url()).searchParams.get('mark'));
   assert.equal(Number(await ap.getAttribute('#chart', 'data-mark')), mark, 'alert window marked on the chart');
+  // The alert's own series is on the chart, even when not among the top keys.
+  const hl = new URL(ap.url()).searchParams.get('hl');
+  await ap.waitForFunction((h) => document.querySelector('#chart-info')?.textContent.includes(`alert series ${h} drawn thick`), hl, { timeout: 10000 });
   await shot('alert-chart.png', ap);
 });
 

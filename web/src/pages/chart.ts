@@ -131,8 +131,16 @@ export function chartPage(root: HTMLElement, params: Record<string, string>): ()
     clearInterval(timer);
     if (st.range) timer = setInterval(() => { if (!pressed) load(); }, AUTO_REFRESH_MS);
     try {
-      const res = await api.series(name, { field: st.field, from: Math.floor(from), to: Math.ceil(to), top: st.top });
+      let res = await api.series(name, { field: st.field, from: Math.floor(from), to: Math.ceil(to), top: st.top });
       if (stopped || my !== seq) return;
+      if (st.hl !== undefined && !res.series.some((x) => tagLabel(x.tags) === st.hl)) {
+        // The alert's series is not among the top keys: ask for more and
+        // show it beside them, since it is what the operator came for.
+        const wide = await api.series(name, { field: st.field, from: Math.floor(from), to: Math.ceil(to), top: 100 });
+        if (stopped || my !== seq) return;
+        const extra = wide.series.find((x) => tagLabel(x.tags) === st.hl);
+        if (extra) res = { ...res, series: [...res.series, extra] };
+      }
       draw(res, from, to);
     } catch (e) {
       if (stopped || my !== seq) return;
@@ -170,7 +178,7 @@ export function chartPage(root: HTMLElement, params: Record<string, string>): ()
     chartEl.dataset.ylabel = `${res.field} (${unitLabel})`;
     info.textContent = `${res.series.length} keys · ${points} points · ${utc(from)} → ${utc(to)} UTC · window ${res.window}` +
       anchorNote + (st.mark !== undefined ? ` · alert window ${utc(st.mark)}` : '') +
-      (st.hl !== undefined ? (res.series.some((s) => tagLabel(s.tags) === st.hl) ? ` · alert series ${st.hl} drawn thick` : ` · alert series ${st.hl} is not in the top ${res.top}`) : '');
+      (st.hl !== undefined ? (res.series.some((s) => tagLabel(s.tags) === st.hl) ? ` · alert series ${st.hl} drawn thick` : ` · alert series ${st.hl} has no points here`) : '');
     plot?.destroy();
     plot = null;
     if (points === 0) {

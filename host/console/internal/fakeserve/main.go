@@ -138,7 +138,7 @@ func main() {
 				exp := p.fields[fieldNames(p)[0]]
 				b.Raise(console.Alert{
 					ID: fmt.Sprintf("%016x", rand.Uint64()), Instance: an.Name, Module: an.Module + "@" + an.Version, Pipeline: p.name,
-					Severity: sev, Kind: "anomaly", Series: map[string]string{p.group: p.keys[0]}, Field: fieldNames(p)[0],
+					Severity: sev, Kind: "anomaly", Series: map[string]string{p.group: p.keys[(n*5)%len(p.keys)]}, Field: fieldNames(p)[0],
 					Observed: exp * 4.2, Expected: exp, Lower: exp * 0.6, Upper: exp * 1.4, Window: w,
 					Message: fmt.Sprintf("%s %.1fx the expected value", fieldNames(p)[0], 4.2), At: now,
 				})
