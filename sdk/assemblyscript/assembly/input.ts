@@ -17,7 +17,7 @@ export class Frame {
   constructor(private input: Input, readonly index: i32) {}
 
   /** Whether the frame is in the input (history past the end is not). */
-  get present(): bool { return this.index < this.input.frameCount; }
+  get present(): bool { return this.index >= 0 && this.index < this.input.frameCount; }
 
   private get ptr(): usize {
     return this.input.ptr + this.input.framesOff + <usize>this.index * this.input.frameStride;
@@ -69,6 +69,7 @@ export class Input {
   private buffer: ArrayBuffer = new ArrayBuffer(0);
   private views: Array<Float64Array | null> = [];
   private frames: Frame[] = [];
+  private absent: Frame = new Frame(this, i32.MAX_VALUE); // any frame not in the input: missing, all NaN
   private nan: Float64Array = new Float64Array(0);
   private key0: u64 = 0;
   private key1: u64 = 0;
@@ -233,6 +234,7 @@ export class Input {
 
   /** Frame k: 0 is the current window, k ≥ 1 history (newest first). Past the end: a missing, all-NaN frame. */
   frame(k: i32): Frame {
+    if (k < 0 || k >= this.frameCount) return this.absent;
     while (this.frames.length <= k) this.frames.push(new Frame(this, this.frames.length));
     return unchecked(this.frames[k]);
   }

@@ -103,7 +103,10 @@ for (const [name, harness] of inputs.flatMap((n) => [[n, "harness"], [n, "harnes
     });
     // Past the history: a missing, all-NaN frame.
     const past = want.frame_count;
-    assert.ok(m.frameMissing(past));
+    for (const k of [past, past + 1000000, -1]) {
+      assert.ok(m.frameMissing(k), `frame ${k} should be missing`);
+      assert.equal(m.frameStart(k), "0");
+    }
     if (want.series_count > 0) assert.ok(Number.isNaN(m.column(past, 0)[0]));
   });
 }
