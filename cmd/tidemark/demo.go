@@ -172,6 +172,9 @@ func demo(ctx context.Context, o demoOptions) (*demoSummary, error) {
 	if _, err := os.Stat(bin); err != nil {
 		return nil, fmt.Errorf("influxd: %w (run `make influxd`)", err)
 	}
+	if bin, err = filepath.Abs(bin); err != nil { // influxd runs in its data dir
+		return nil, err
+	}
 
 	// One partition per topic: records then reach the pipelines in the
 	// order they were produced, so event time only goes forward and no
