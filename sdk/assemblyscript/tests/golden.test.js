@@ -209,3 +209,21 @@ test("memory stays flat over many calls (runtime minimal frees each call's garba
   for (let i = 0; i < 1500; i++) round();
   assert.equal(m.memory.buffer.byteLength, after20); // under --runtime stub this grows (1.5 MiB → 6 MiB)
 });
+
+test("state: host-held values and the hot-reload blob", async () => {
+  const { host, exports: m } = await load("harness");
+  assert.equal(host.call(m.tidemark_init, enc.encode(`{"k": 1}`)), 0);
+  assert.equal(m.setState("ewma/10.0.0.1", "x".repeat(300)), 0);
+  assert.equal(m.getState("ewma/10.0.0.1"), "x".repeat(300)); // longer than the first buffer: read again
+  assert.equal(m.getState("absent"), null);
+  assert.equal(m.getStateStatus(), -3);
+  assert.equal(m.setState("", "blob"), -1); // "" is the SDK's reload blob
+  // Hot reload: state_save on the old instance writes key "", state_load on the new one reads it.
+  assert.equal(m.tidemark_state_save(), 0);
+  const blob = host.state.get("");
+  assert.equal(new TextDecoder().decode(blob), `{"k": 1}`);
+  const next = await load("harness");
+  assert.equal(next.host.call(next.exports.tidemark_init, enc.encode("{}")), 0);
+  assert.equal(next.host.call(next.exports.tidemark_state_load, blob), 0);
+  assert.equal(next.exports.loadedState(), `{"k": 1}`);
+});

@@ -1,7 +1,7 @@
 // Test module for tests/*.test.js: a registered analyzer that keeps what the
 // SDK decoded, plus accessors that let the node test compare it with the
 // golden .json files. It goes through the real exports and input_read path.
-import { Analyzer, Emitter, Input, Options, OK, register, encodeAlert, Alert, Frame, NO_INDEX, fail } from "../assembly/index";
+import { Analyzer, Emitter, Input, Options, OK, register, encodeAlert, Alert, NO_INDEX, fail, stateGet, stateSet, lastStatus } from "../assembly/index";
 
 let captured: Input | null = null;
 let capturedOptions: Options | null = null;
@@ -21,7 +21,23 @@ class Capture extends Analyzer {
     }
     return OK;
   }
+  saveState(): ArrayBuffer | null {
+    return capturedOptions !== null ? String.UTF8.encode(changetype<Options>(capturedOptions).raw) : null;
+  }
+  loadState(blob: ArrayBuffer): i32 {
+    loaded = String.UTF8.decode(blob);
+    return OK;
+  }
 }
+
+let loaded: string = "";
+export function loadedState(): string { return loaded; }
+export function setState(key: string, val: string): i32 { return stateSet(key, String.UTF8.encode(val)); }
+export function getState(key: string): string | null {
+  const b = stateGet(key);
+  return b === null ? null : String.UTF8.decode(b);
+}
+export function getStateStatus(): i32 { return lastStatus; }
 
 register(new Capture());
 
