@@ -6,7 +6,7 @@ INFLUXD := $(BIN)/influxd
 TIDEMARK := $(BIN)/tidemark
 export TIDEMARK_INFLUXD := $(INFLUXD)
 
-.PHONY: geoip all build run test test-go fuzz-short check-configs vet influxd plugins clean bench
+.PHONY: geoip setup test-console all build run test test-go fuzz-short check-configs vet influxd plugins clean bench
 
 all: build
 
@@ -40,7 +40,7 @@ plugins/%.wasm: $$(wildcard plugins/$$*/*.go) plugins/%/manifest.json $(SDK_GO_S
 check-configs: build
 	@for f in configs/*.toml; do echo "check $$f"; $(TIDEMARK) check --allow-missing-data -c $$f || exit 1; done
 
-FUZZTIME ?= 4s
+FUZZTIME ?= 5s
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 # gofmt, go vet and staticcheck must all be clean.
@@ -49,7 +49,16 @@ vet:
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 
-test: influxd plugins check-configs vet test-go fuzz-short
+# Toolchains the SDK tests need (Debian rustc with the wasm32 std, the
+# AssemblyScript compiler from its lockfile), installed only when missing.
+setup:
+	bash sdk/conformance/setup.sh
+
+test: setup influxd plugins check-configs vet test-go fuzz-short test-console
+
+# The console in headless Chromium against a running `tidemark demo`.
+test-console: build influxd plugins
+	web/e2e/run.sh
 
 test-go:
 	$(GO) test -count=1 -timeout 20m ./...
