@@ -1,9 +1,5 @@
 package pipeline
 
-import (
-	"sort"
-)
-
 // Offsets decides which Kafka offsets are safe to commit.
 //
 // The rule: after a crash, everything from the committed offset on is read
@@ -179,13 +175,4 @@ func (o *Offsets) Pending() int {
 		n += len(ps.spans)
 	}
 	return n
-}
-
-func sortedPartitions(m map[int32]Commit) []int32 {
-	ps := make([]int32, 0, len(m))
-	for p := range m {
-		ps = append(ps, p)
-	}
-	sort.Slice(ps, func(i, j int) bool { return ps[i] < ps[j] })
-	return ps
 }
