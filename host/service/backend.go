@@ -61,6 +61,7 @@ func (b *backend) Overview(ctx context.Context) console.Overview {
 		for _, a := range p.Spec.Window.Aggs {
 			st.Fields = append(st.Fields, a.Name)
 		}
+		st.LastWindow = s.lastWindow(p.Spec.Name)
 		out.Pipelines = append(out.Pipelines, st)
 	}
 	b.mu.Unlock()
@@ -75,6 +76,18 @@ func (b *backend) Overview(ctx context.Context) console.Overview {
 		out.Health["influxdb"] = "ok"
 	}
 	return out
+}
+
+// lastWindow is the start of the newest window written by a pipeline.
+func (s *Service) lastWindow(pipeline string) time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := len(s.windows) - 1; i >= 0; i-- {
+		if s.windows[i].Pipeline == pipeline {
+			return s.windows[i].Start
+		}
+	}
+	return time.Time{}
 }
 
 func (b *backend) Series(ctx context.Context, q console.SeriesQuery) ([]console.Series, error) {
