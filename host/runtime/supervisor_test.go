@@ -119,3 +119,30 @@ func TestSupervisorReplaceCarriesStateBetweenCalls(t *testing.T) {
 		t.Fatalf("alerts = %q, want %q", got, want)
 	}
 }
+
+// TestCallerCancelStopsGuestWithoutCounting: the caller's context stops a
+// running guest; the supervisor recreates the instance without counting a
+// failure against the module.
+func TestCallerCancelStopsGuestWithoutCounting(t *testing.T) {
+	rt := newRuntime(t, runtime.NewConfig().WithCallTimeout(time.Minute))
+	host := &runtimetest.Host{Logs: make(chan string, 1)}
+	sup, err := compile(t, rt, "loop").Supervise(context.Background(), runtime.InstanceConfig{Name: "c", Host: host}, runtime.NewSupervisorConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sup.Close(context.Background())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- sup.Analyze(ctx, []byte("x")) }()
+	<-host.Logs // the guest is spinning
+	cancel()
+	if err := <-done; !errors.Is(err, runtime.ErrTimeout) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want ErrTimeout wrapping context.Canceled", err)
+	}
+	if st := sup.Stats(); st.Failures != 0 || st.Consecutive != 0 {
+		t.Fatalf("stats = %+v", st)
+	}
+	if err := sup.Analyze(context.Background(), nil); err != nil {
+		t.Fatalf("next call: %v", err)
+	}
+}
