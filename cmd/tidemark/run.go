@@ -36,7 +36,9 @@ func runRun(ctx context.Context, args []string) error {
 	if !*quiet {
 		pctx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		go progress(pctx, os.Stderr, isTTY(os.Stderr), svc.Runner, nil)
+		go progress(pctx, os.Stderr, isTTY(os.Stderr), svc.Runner, func() string {
+			return fmt.Sprintf("  alerts %d", svc.AlertsPublished())
+		})
 	}
 	// SIGHUP re-reads the [[analyzer]] blocks of the config file.
 	hup := make(chan os.Signal, 1)

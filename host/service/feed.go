@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 
 	"github.com/tidemark/tidemark/host/analyze"
 )
@@ -11,10 +12,11 @@ import (
 // (the console's live view). A slow subscriber misses alerts rather than
 // blocking the analyzers; it can re-read the list.
 type alertFeed struct {
-	mu   sync.Mutex
-	max  int
-	list []analyze.Alert
-	subs map[chan analyze.Alert]struct{}
+	total atomic.Uint64
+	mu    sync.Mutex
+	max   int
+	list  []analyze.Alert
+	subs  map[chan analyze.Alert]struct{}
 }
 
 func newAlertFeed(max int) *alertFeed {
@@ -23,6 +25,7 @@ func newAlertFeed(max int) *alertFeed {
 
 // Publish implements analyze.Publisher.
 func (f *alertFeed) Publish(_ context.Context, a analyze.Alert) error {
+	f.total.Add(1)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.list = append(f.list, a)
@@ -55,3 +58,6 @@ func (f *alertFeed) subscribe() (<-chan analyze.Alert, func()) {
 		f.mu.Unlock()
 	}
 }
+
+// AlertsPublished counts alerts published since start (firing and resolved).
+func (s *Service) AlertsPublished() uint64 { return s.alertFeed.total.Load() }
