@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"github.com/tidemark/tidemark/internal/editdist"
 	"os"
 	"reflect"
 	"regexp"
@@ -325,7 +326,7 @@ func collectPaths(t reflect.Type, prefix []string, out map[string][]string) {
 func Suggest(s string, candidates []string) string {
 	best, bestD := "", 1<<30
 	for _, c := range candidates {
-		if d := levenshtein(s, c); d < bestD || (d == bestD && c < best) {
+		if d := editdist.Distance(s, c); d < bestD || (d == bestD && c < best) {
 			best, bestD = c, d
 		}
 	}
@@ -337,26 +338,6 @@ func Suggest(s string, candidates []string) string {
 		return best
 	}
 	return ""
-}
-
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // decodeErrors flattens mapstructure's joined errors into located ones.

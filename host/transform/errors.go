@@ -2,6 +2,7 @@ package transform
 
 import (
 	"fmt"
+	"github.com/tidemark/tidemark/internal/editdist"
 	"strings"
 )
 
@@ -50,7 +51,7 @@ func suggest(name string, candidates []string) string {
 		if c == name {
 			continue
 		}
-		d := levenshtein(strings.ToLower(name), strings.ToLower(c))
+		d := editdist.Distance(strings.ToLower(name), strings.ToLower(c))
 		if d < bestD {
 			best, bestD = c, d
 		}
@@ -63,24 +64,4 @@ func didYouMean(name string, candidates []string) string {
 		return fmt.Sprintf(" (did you mean %q?)", s)
 	}
 	return ""
-}
-
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

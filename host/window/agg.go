@@ -2,6 +2,7 @@ package window
 
 import (
 	"fmt"
+	"github.com/tidemark/tidemark/internal/editdist"
 	"math"
 	"strconv"
 	"strings"
@@ -19,7 +20,7 @@ func ValidateAgg(fn string) error {
 		if f == fn {
 			return nil
 		}
-		if d := levenshtein(fn, f); d < bestDist {
+		if d := editdist.Distance(fn, f); d < bestDist {
 			best, bestDist = f, d
 		}
 	}
@@ -51,24 +52,3 @@ func DefaultName(fn, field string, q float64) string {
 
 // FieldIsInt says whether fn's output is written as an integer field.
 func FieldIsInt(fn string) bool { return fn == "count" || fn == "count_distinct" }
-
-// levenshtein is the edit distance between a and b (bytes; names are ASCII).
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
