@@ -98,6 +98,10 @@ func runDemo(ctx context.Context, args []string) error {
 		return fmt.Errorf("-source %q: want gen or sample", o.Source)
 	}
 	_, err := demo(ctx, o)
+	if err != nil && ctx.Err() != nil {
+		fmt.Fprintf(o.Stderr, "tidemark demo: interrupted (%v)\n", err)
+		return nil // Ctrl-C during start-up: everything started is stopped
+	}
 	return err
 }
 
@@ -216,7 +220,12 @@ func demo(ctx context.Context, o demoOptions) (*demoSummary, error) {
 	say("influxd 1.8 on %s (data in %s, log in %s)", srv.URL(), influxDir, logf.Name())
 
 	env = append(env, "TIDEMARK_INPUT_BROKERS="+strings.Join(brokers, ","), "TIDEMARK_OUTPUT_INFLUXDB_URL="+srv.URL(),
-		"TIDEMARK_PLUGINS_STATE_DIR="+stateDir, "TIDEMARK_PLUGINS_CACHE_DIR="+filepath.Join(dataDir, "plugin-cache"))
+		"TIDEMARK_PLUGINS_STATE_DIR="+stateDir)
+	if cfg0.Plugins.CacheDir == "" {
+		// Compiled modules are keyed by content hash: one cache serves
+		// every demo run, whatever its data dir.
+		env = append(env, "TIDEMARK_PLUGINS_CACHE_DIR="+pluginCacheDir(dataDir))
+	}
 	cfg, err := config.Load(o.Config, env)
 	if err != nil {
 		return nil, err
@@ -396,6 +405,14 @@ func speedText(speed float64) string {
 		return "full speed"
 	}
 	return fmt.Sprintf("%g× real time", speed)
+}
+
+// pluginCacheDir is where compiled analyzer modules are cached.
+func pluginCacheDir(dataDir string) string {
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "tidemark", "wazero")
+	}
+	return filepath.Join(dataDir, "plugin-cache")
 }
 
 // checkPlugins fails early, with the fix, when a configured module has

@@ -22,6 +22,7 @@ type demoSummary struct {
 	Source      string
 	SimStart    time.Time
 	SimLen      time.Duration
+	SimReached  time.Time // how far the generator got (SimStart+SimLen unless cut short)
 	Wall        time.Duration
 	Interrupted bool
 	Records     uint64
@@ -117,6 +118,9 @@ func agentAddr(i int) netip.Addr {
 func (r *demoRun) summary(inj []gen.Injection, simStart time.Time, simLen time.Duration, interrupted bool) *demoSummary {
 	s := &demoSummary{Source: r.o.Source, SimStart: simStart, SimLen: simLen, Wall: time.Since(r.started),
 		Interrupted: interrupted, CallErrors: map[string]int{}}
+	if r.src != nil {
+		s.SimReached = r.src.stats.SimEnd // the generator has finished
+	}
 	e := r.svc.Runner.Engine()
 	s.Records = e.Lines.Load()
 	for _, p := range e.Pipes() {
@@ -159,8 +163,8 @@ func (s *demoSummary) print(w io.Writer, r *demoRun, influxURL, dataDir string) 
 		fmt.Fprintf(w, "(interrupted: partial results)\n")
 	}
 	if s.Source == "gen" {
-		fmt.Fprintf(w, "generated %s of traffic (%s to %s UTC) at %s in %s, seed %d\n", s.SimLen,
-			s.SimStart.Format("15:04:05"), s.SimStart.Add(s.SimLen).Format("15:04:05"), speedText(r.o.Speed), s.Wall.Round(time.Second), r.o.Seed)
+		fmt.Fprintf(w, "generated %s of traffic (%s to %s UTC) at %s in %s, seed %d\n", s.SimReached.Sub(s.SimStart),
+			s.SimStart.Format("15:04:05"), s.SimReached.Format("15:04:05"), speedText(r.o.Speed), s.Wall.Round(time.Second), r.o.Seed)
 	}
 	fmt.Fprintf(w, "records read %d, malformed %d, dead-lettered %d\n", s.Records, r.svc.Runner.Engine().Malformed.Total(), r.svc.Runner.DeadLettered.Load())
 	for _, p := range s.Pipelines {
@@ -175,7 +179,11 @@ func (s *demoSummary) print(w io.Writer, r *demoRun, influxURL, dataDir string) 
 		fmt.Fprintf(w, "\nanomalies injected, and the alerts that caught them (delay = alert window − anomaly start, in windows):\n")
 		for _, a := range s.Anomalies {
 			fmt.Fprintf(w, "  %s  %s–%s  (%d samples)\n", a.Anomaly, a.From.Format("15:04:05"), a.To.Format("15:04:05"), a.Samples)
-			if len(a.Caught) == 0 {
+			switch {
+			case len(a.Caught) > 0:
+			case !s.SimReached.After(a.From):
+				fmt.Fprintf(w, "      not reached: the generator stopped before it\n")
+			default:
 				fmt.Fprintf(w, "      MISSED: no alert on it\n")
 			}
 			seen := map[string]bool{}
