@@ -518,5 +518,40 @@ func generatedCases() []testCase {
 		{name: "generated-10000x30/sum_bytes", input: big, options: map[string]any{"field": "sum_bytes", "threshold": 3.0, "min_history": 3.0}},
 		{name: "generated-10000x30/sum_bytes-tight", input: big, options: map[string]any{"field": "sum_bytes", "threshold": 1.0, "min_history": 20.0, "abs_max": 50000.0}},
 		{name: "generated-10000x30/count", input: big, options: map[string]any{"field": "count", "threshold": 2.0, "min_history": 5.0}},
+		// threshold 0: every series with a baseline and sd > 0 is crit (about 9,000 alerts, under the 10,000 limit);
+		// min_history 2.5 is compared as f64; abs_max below every value.
+		{name: "generated-10000x30/threshold0", input: big, options: map[string]any{"field": "count", "threshold": 0.0, "min_history": 2.5, "abs_max": -1e308}},
+	}
+}
+
+// TestReferenceAlertLimit: past abi.MaxAlertsPerCall alerts in one call,
+// every implementation must fail the call (the host then discards its
+// alerts) rather than drop alerts silently.
+func TestReferenceAlertLimit(t *testing.T) {
+	rt := newRuntime(t)
+	input := Generated(abi.MaxAlertsPerCall+500, 3, 3).Encode(nil)
+	opts, err := manifest(t).OptionsJSON(map[string]any{"field": "sum_bytes", "abs_max": -1e308})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, m := range []module{
+		compileModule(t, rt, "go", buildGo(t)),
+		compileModule(t, rt, "rust", buildRust(t)),
+		compileModule(t, rt, "assemblyscript", buildAS(t)),
+	} {
+		c := &collector{}
+		in, err := m.mod.Instantiate(ctx, runtime.InstanceConfig{Name: "limit", Options: opts, Host: c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = in.Analyze(ctx, input)
+		in.Close(ctx)
+		var ce *runtime.CallError
+		if !errors.As(err, &ce) || ce.Kind != runtime.ErrGuestStatus {
+			t.Errorf("%s: %d alerts, err %v; want the call to fail with a guest status", m.lang, len(c.alerts), err)
+		} else {
+			t.Logf("%s: status %d after %d alerts", m.lang, ce.Status, len(c.alerts))
+		}
 	}
 }
