@@ -555,3 +555,26 @@ func TestReferenceAlertLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestReferenceInitFailure: an empty field fails init with status -1
+// (sdk/REFERENCE.md, Options) in every implementation.
+func TestReferenceInitFailure(t *testing.T) {
+	rt := newRuntime(t)
+	ctx := context.Background()
+	for _, m := range []module{
+		compileModule(t, rt, "go", buildGo(t)),
+		compileModule(t, rt, "rust", buildRust(t)),
+		compileModule(t, rt, "assemblyscript", buildAS(t)),
+	} {
+		in, err := m.mod.Instantiate(ctx, runtime.InstanceConfig{Name: "bad", Options: []byte(`{"field":"","threshold":3,"min_history":3}`), Host: &collector{}})
+		if err == nil {
+			in.Close(ctx)
+			t.Errorf("%s: init with an empty field succeeded", m.lang)
+			continue
+		}
+		var ce *runtime.CallError
+		if !errors.As(err, &ce) || ce.Kind != runtime.ErrGuestStatus || ce.Status != -1 {
+			t.Errorf("%s: %v, want guest status -1", m.lang, err)
+		}
+	}
+}
