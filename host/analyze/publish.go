@@ -33,8 +33,10 @@ func (ps Publishers) Publish(ctx context.Context, a Alert) error {
 	return errors.Join(errs...)
 }
 
-// Kafka publishes alerts as JSON, keyed by id, through a franz-go producer
-// (idempotent by default, so a retried produce is not duplicated).
+// Kafka publishes alerts as JSON through a franz-go producer (idempotent
+// by default, so a retried produce is not duplicated). The key is the
+// condition (instance, series, field, kind), not the id: the firing and the
+// resolving alert of one condition land in one partition, in order.
 type Kafka struct {
 	Client *kgo.Client
 	Topic  string
@@ -46,7 +48,8 @@ func (k *Kafka) Publish(ctx context.Context, a Alert) error {
 	if err != nil {
 		return err
 	}
-	rec := &kgo.Record{Topic: k.Topic, Key: []byte(a.ID), Value: b, Headers: []kgo.RecordHeader{
+	key := a.Instance + "|" + seriesTag(a.Series) + "|" + a.Field + "|" + a.Kind
+	rec := &kgo.Record{Topic: k.Topic, Key: []byte(key), Value: b, Headers: []kgo.RecordHeader{
 		{Key: "tidemark-alert-id", Value: []byte(a.ID)},
 		{Key: "tidemark-severity", Value: []byte(a.Severity)},
 	}}

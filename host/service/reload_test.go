@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
-
 	"github.com/tidemark/tidemark/abi"
 	"github.com/tidemark/tidemark/host/analyze"
 	"github.com/tidemark/tidemark/host/config"
@@ -83,26 +81,13 @@ func TestHotReloadMidStream(t *testing.T) {
 
 	in := testenv.Influx(t)
 	_, seeds := testenv.Kafka(t, "sflow")
-	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
 	const windows = 10
-	var recs []*kgo.Record
-	for w := 0; w < windows; w++ {
-		n := 10
+	produceAt(t, seeds, "192.0.2.1", "198.51.100.1", windowTimes(windows, func(w int) int {
 		if w == 7 {
-			n = 100
+			return 100
 		}
-		for i := 0; i < n; i++ {
-			recs = append(recs, &kgo.Record{Topic: "sflow", Value: []byte(flow("192.0.2.1", "198.51.100.1")),
-				Timestamp: t0.Add(time.Duration(w)*10*time.Second + time.Duration(i)*50*time.Millisecond)})
-		}
-	}
-	if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
-	cl.Close()
+		return 10
+	}, 50*time.Millisecond))
 
 	cfg, err := config.Parse("test.toml", []byte(fmt.Sprintf(reloadConfig, seeds[0], in.URL, in.Bucket, dir, t.TempDir())), []string{})
 	if err != nil {
@@ -166,17 +151,7 @@ func TestHotReloadMidStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer svc.Close()
-	errc := make(chan error, 1)
-	go func() { errc <- svc.Run(ctx) }()
-	select {
-	case <-done:
-	case err := <-errc:
-		t.Fatalf("service stopped: %v", err)
-	case <-time.After(2 * time.Minute):
-		t.Fatal("not every window was analysed within 2 minutes")
-	}
-	cancel()
-	<-errc
+	runUntil(t, ctx, cancel, svc, done, "not every window was analysed")
 
 	mu.Lock()
 	defer mu.Unlock()

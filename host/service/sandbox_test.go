@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
-
 	"github.com/tidemark/tidemark/host/analyze"
 	"github.com/tidemark/tidemark/host/config"
 	"github.com/tidemark/tidemark/host/runtime"
@@ -103,22 +101,8 @@ func TestSandboxFailuresKeepThePipelineGoing(t *testing.T) {
 	}
 	in := testenv.Influx(t)
 	_, seeds := testenv.Kafka(t, "sflow")
-	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
 	const windows = 6
-	var recs []*kgo.Record
-	for w := 0; w < windows; w++ {
-		for i := 0; i < 5; i++ {
-			recs = append(recs, &kgo.Record{Topic: "sflow", Value: []byte(flow("192.0.2.1", "198.51.100.1")),
-				Timestamp: t0.Add(time.Duration(w)*10*time.Second + time.Duration(i)*time.Second)})
-		}
-	}
-	if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
-	cl.Close()
+	produceAt(t, seeds, "192.0.2.1", "198.51.100.1", windowTimes(windows, func(int) int { return 5 }, time.Second))
 	cfg, err := config.Parse("test.toml", []byte(fmt.Sprintf(sandboxConfig, seeds[0], in.URL, in.Bucket, dir, t.TempDir())), []string{})
 	if err != nil {
 		t.Fatal(err)
@@ -151,20 +135,7 @@ func TestSandboxFailuresKeepThePipelineGoing(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer svc.Close()
-	errc := make(chan error, 1)
-	go func() { errc <- svc.Run(ctx) }()
-	select {
-	case <-done:
-	case err := <-errc:
-		t.Fatalf("service stopped: %v", err)
-	case <-time.After(2 * time.Minute):
-		mu.Lock()
-		seen := fmt.Sprint(calls)
-		mu.Unlock()
-		t.Fatalf("not every instance saw every window: %v", seen)
-	}
-	cancel()
-	<-errc
+	runUntil(t, ctx, cancel, svc, done, "not every instance saw every window")
 
 	// The pipeline wrote every window.
 	if n := svc.Runner.Engine().Pipes()[0].WindowsWritten.Load(); n != windows {

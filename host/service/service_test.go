@@ -36,6 +36,57 @@ func pluginsDir(t *testing.T, module string) string {
 	return dir
 }
 
+// produceAt writes one flow line per timestamp to partition 0 of "sflow",
+// in order, so lateness is deterministic.
+func produceAt(t *testing.T, seeds []string, src, dst string, times []time.Time) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	recs := make([]*kgo.Record, len(times))
+	for i, at := range times {
+		recs[i] = &kgo.Record{Topic: "sflow", Value: []byte(flow(src, dst)), Timestamp: at}
+	}
+	if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// windowTimes spreads n records per window over windows [0, windows) of
+// 10 s each, n(w) records in window w.
+func windowTimes(windows int, n func(w int) int, step time.Duration) []time.Time {
+	var out []time.Time
+	for w := 0; w < windows; w++ {
+		for i := 0; i < n(w); i++ {
+			out = append(out, t0.Add(time.Duration(w)*10*time.Second+time.Duration(i)*step))
+		}
+	}
+	return out
+}
+
+// runUntil runs svc until done is closed, then stops it and waits for Run
+// to return. The callbacks that close done run on the service's goroutines.
+func runUntil(t *testing.T, ctx context.Context, cancel context.CancelFunc, svc *service.Service, done <-chan struct{}, what string) {
+	t.Helper()
+	errc := make(chan error, 1)
+	go func() { errc <- svc.Run(ctx) }()
+	select {
+	case <-done:
+	case err := <-errc:
+		t.Fatalf("service stopped early: %v", err)
+	case <-time.After(2 * time.Minute):
+		cancel()
+		<-errc
+		t.Fatalf("%s within 2 minutes", what)
+	}
+	cancel()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+}
+
 func flow(src, dst string) string {
 	return fmt.Sprintf("FLOW,10.0.0.1,1,2,00aabbccddee,001122334455,0x0800,0,0,%s,%s,6,0x00,64,40000,443,0x10,1000,980,10", src, dst)
 }
@@ -106,19 +157,7 @@ func runService(t *testing.T, cfg *config.Config, windows int) []analyze.Alert {
 		t.Fatal(err)
 	}
 	defer svc.Close()
-	errc := make(chan error, 1)
-	go func() { errc <- svc.Run(ctx) }()
-	select {
-	case <-done:
-	case err := <-errc:
-		t.Fatalf("service stopped early: %v", err)
-	case <-time.After(2 * time.Minute):
-		t.Fatal("analyzer did not analyse every window within 2 minutes")
-	}
-	cancel()
-	if err := <-errc; err != nil {
-		t.Fatal(err)
-	}
+	runUntil(t, ctx, cancel, svc, done, "the analyzer did not analyse every window")
 	mu.Lock()
 	defer mu.Unlock()
 	return alerts
@@ -135,29 +174,13 @@ func TestAnalyzerAlertsEndToEnd(t *testing.T) {
 	state := t.TempDir()
 
 	// 8 windows; host A gets 10 flows per window, 100 in window 5, host B 10.
-	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var recs []*kgo.Record
-	for w := 0; w < 8; w++ {
-		n := 10
+	produceAt(t, seeds, "192.0.2.1", "198.51.100.1", windowTimes(8, func(w int) int {
 		if w == 5 {
-			n = 100
+			return 100
 		}
-		for i := 0; i < n; i++ {
-			at := t0.Add(time.Duration(w)*10*time.Second + time.Duration(i)*50*time.Millisecond)
-			recs = append(recs, &kgo.Record{Topic: "sflow", Value: []byte(flow("192.0.2.1", "198.51.100.1")), Timestamp: at})
-		}
-		for i := 0; i < 10; i++ {
-			at := t0.Add(time.Duration(w)*10*time.Second + time.Duration(i)*60*time.Millisecond)
-			recs = append(recs, &kgo.Record{Topic: "sflow", Value: []byte(flow("192.0.2.2", "198.51.100.2")), Timestamp: at})
-		}
-	}
-	if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
-	cl.Close()
+		return 10
+	}, 50*time.Millisecond))
+	produceAt(t, seeds, "192.0.2.2", "198.51.100.2", windowTimes(8, func(int) int { return 10 }, 60*time.Millisecond))
 
 	load := func(group string) *config.Config {
 		src := fmt.Sprintf(analyzerConfig, seeds[0], group, in.URL, in.Bucket, plugins, state)
