@@ -512,14 +512,44 @@ func Generated(series, history int, seed uint64) *abi.Input {
 	return in
 }
 
+// futureLayout re-lays an encoded input the way a later minor version may:
+// minor 1, an unknown section (junk bytes) before the frames, and frames
+// with trailing bytes (frame_stride above 24 + 8·F·S). A guest that uses
+// frames_off and frame_stride, as ABI.md §3.1 requires, reads the same values.
+func futureLayout(b []byte, gap, extra int) []byte {
+	le := func(off int) int {
+		return int(uint32(b[off]) | uint32(b[off+1])<<8 | uint32(b[off+2])<<16 | uint32(b[off+3])<<24)
+	}
+	put := func(dst []byte, off, v int) {
+		dst[off], dst[off+1], dst[off+2], dst[off+3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+	}
+	frames, framesOff, stride := le(48), le(56), le(60)
+	nOff, nStride := framesOff+gap, stride+extra
+	out := make([]byte, nOff+frames*nStride)
+	for i := range out {
+		out[i] = 0x7f // junk where the new sections would be
+	}
+	copy(out, b[:framesOff])
+	for k := range frames {
+		copy(out[nOff+k*nStride:], b[framesOff+k*stride:framesOff+(k+1)*stride])
+	}
+	out[6], out[7] = 1, 0 // minor 1
+	put(out, 12, len(out))
+	put(out, 56, nOff)
+	put(out, 60, nStride)
+	return out
+}
+
 func generatedCases() []testCase {
 	big := Generated(10000, 30, 1).Encode(nil)
+	future := futureLayout(Generated(1000, 30, 4).Encode(nil), 64, 40)
 	return []testCase{
 		{name: "generated-10000x30/sum_bytes", input: big, options: map[string]any{"field": "sum_bytes", "threshold": 3.0, "min_history": 3.0}},
 		{name: "generated-10000x30/sum_bytes-tight", input: big, options: map[string]any{"field": "sum_bytes", "threshold": 1.0, "min_history": 20.0, "abs_max": 50000.0}},
 		{name: "generated-10000x30/count", input: big, options: map[string]any{"field": "count", "threshold": 2.0, "min_history": 5.0}},
 		// threshold 0: every series with a baseline and sd > 0 is crit (about 9,000 alerts, under the 10,000 limit);
 		// min_history 2.5 is compared as f64; abs_max below every value.
+		{name: "generated-1000x30-minor1-padded/sum_bytes", input: future, options: map[string]any{"field": "sum_bytes", "threshold": 2.0, "min_history": 3.0}},
 		{name: "generated-10000x30/threshold0", input: big, options: map[string]any{"field": "count", "threshold": 0.0, "min_history": 2.5, "abs_max": -1e308}},
 	}
 }
@@ -577,4 +607,41 @@ func TestReferenceInitFailure(t *testing.T) {
 			t.Errorf("%s: %v, want guest status -1", m.lang, err)
 		}
 	}
+}
+
+// TestFutureLayoutReadsTheSame: the re-laid input decodes to the same values
+// with the host's decoder, so equal alerts in TestReferenceAlertsIdentical
+// mean the SDKs followed frames_off and frame_stride.
+func TestFutureLayoutReadsTheSame(t *testing.T) {
+	plain := Generated(1000, 30, 4).Encode(nil)
+	a, err := abi.Decode(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := abi.Decode(futureLayout(plain, 64, 40))
+	if err != nil {
+		t.Fatalf("future layout: %v", err)
+	}
+	if b.Minor != 1 || b.NumFrames() != a.NumFrames() {
+		t.Fatalf("minor %d, %d frames", b.Minor, b.NumFrames())
+	}
+	for k := range a.NumFrames() {
+		for f := range a.NumFields() {
+			ca, cb := a.Frame(k).Column(f), b.Frame(k).Column(f)
+			for s := range ca {
+				if math.Float64bits(ca[s]) != math.Float64bits(cb[s]) {
+					t.Fatalf("frame %d field %d series %d: %v != %v", k, f, s, ca[s], cb[s])
+				}
+			}
+		}
+	}
+	rt := newRuntime(t)
+	m := compileModule(t, rt, "assemblyscript", buildAS(t))
+	opts := map[string]any{"field": "sum_bytes", "threshold": 2.0, "min_history": 3.0}
+	pa := analyze(t, m, testCase{name: "plain", input: plain, options: opts})
+	pb := analyze(t, m, testCase{name: "future", input: futureLayout(plain, 64, 40), options: opts})
+	if len(pa) == 0 {
+		t.Fatal("no alerts: the comparison proves nothing")
+	}
+	compareStreams(t, "plain", pa, "future layout", pb)
 }
