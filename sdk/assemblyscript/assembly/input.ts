@@ -125,7 +125,7 @@ export class Input {
       if (<u64>load<u32>(ptr + <usize>p) >= nstr) return "series table entry is not a string index";
     }
     if (frames < 1) return "no frame 0";
-    if (framesOff % 8 != 0 || framesOff < seriesEnd) return "frames offset not 8-aligned or overlapping the series table";
+    if (framesOff % 8 != 0 || framesOff < seriesEnd || framesOff > total) return "frames offset not 8-aligned, overlapping the series table or past the end";
     if (fields != 0 && series > (<u64>0xffffffff / 8) / fields) return "fields × series overflow";
     if (stride % 8 != 0 || stride < <u64>FRAME_HEADER_SIZE + 8 * fields * series) return "frame stride too small";
     if (frames > (total - framesOff) / stride) return "frames run past the end";

@@ -119,6 +119,9 @@ test("malformed inputs are rejected, not read", async () => {
     "major 2": (() => { const b = good.slice(); b[4] = 2; return b; })(),
     "total_len past the end": good.slice(0, good.length - 8),
     "frame stride too small": (() => { const b = good.slice(); new DataView(b.buffer).setUint32(60, 8, true); return b; })(),
+    "frames offset past the end": (() => { const b = good.slice(); new DataView(b.buffer).setUint32(56, b.length + 8, true); return b; })(),
+    "frames offset not aligned": (() => { const b = good.slice(); const dv = new DataView(b.buffer); dv.setUint32(56, dv.getUint32(56, true) + 4, true); return b; })(),
+    "string offsets decrease": (() => { const b = good.slice(); new DataView(b.buffer).setUint32(68, 0xffff, true); return b; })(),
     "no frame 0": (() => { const b = good.slice(); new DataView(b.buffer).setUint32(48, 0, true); return b; })(),
     "tag value not a string": (() => {
       const b = good.slice(); const dv = new DataView(b.buffer);
