@@ -17,13 +17,13 @@ type Metrics struct {
 
 func newMetrics() *Metrics {
 	return &Metrics{
-		calls:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tidemark_analyzer_calls_total", Help: "Analyze calls per instance."}, []string{"instance"}),
-		failures: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tidemark_analyzer_failures_total", Help: "Failed analyze calls by kind (trap, timeout, memory, status, backoff, parked, other)."}, []string{"instance", "kind"}),
-		alerts:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tidemark_alerts_total", Help: "Alerts published by severity and state."}, []string{"instance", "severity", "state"}),
-		history:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tidemark_analyzer_history_failures_total", Help: "History queries that failed after retries (the call went ahead with incomplete history)."}, []string{"instance"}),
+		calls:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tidemark_analyzer_calls_total", Help: "Analyze calls per instance."}, []string{"analyzer"}),
+		failures: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tidemark_analyzer_failures_total", Help: "Failed analyze calls by kind (trap, timeout, memory, status, backoff, parked, other)."}, []string{"analyzer", "kind"}),
+		alerts:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tidemark_alerts_total", Help: "Alerts published by severity and state."}, []string{"analyzer", "severity", "state"}),
+		history:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tidemark_analyzer_history_failures_total", Help: "History queries that failed after retries (the call went ahead with incomplete history)."}, []string{"analyzer"}),
 		publish:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tidemark_alert_publish_failures_total", Help: "Alert publications that failed."}, nil),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "tidemark_analyzer_call_seconds", Help: "Analyze call latency including the history query.",
-			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10)}, []string{"instance"}),
+			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10)}, []string{"analyzer"}),
 	}
 }
 

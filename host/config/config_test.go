@@ -117,6 +117,8 @@ func TestEnvOverrides(t *testing.T) {
 		"TIDEMARK_INPUT_DEAD_LETTER_TOPIC=dlq",
 		"TIDEMARK_INPUT_BROKERS=a:1,b:2",
 		"TIDEMARK_PIPELINE_0_WINDOW=1m",
+		"TIDEMARK_PIPELINE_0_GROUP_BY=src_ip,dst_ip",
+		"TIDEMARK_GEOIP_ASN=a.csv,b.csv",
 		"TIDEMARK_INFLUXD=/not/a/key",
 	)
 	if errs != nil {
@@ -131,8 +133,18 @@ func TestEnvOverrides(t *testing.T) {
 	if len(c.Input.Brokers) != 2 || c.Input.Brokers[1] != "b:2" {
 		t.Errorf("brokers = %v", c.Input.Brokers)
 	}
+	if c.GeoIP.ASN != "a.csv,b.csv" {
+		t.Errorf("a comma in a string key split it: geoip.asn = %q", c.GeoIP.ASN)
+	}
+	if g := c.Pipeline[0].GroupBy; len(g) != 2 || g[1] != "dst_ip" {
+		t.Errorf("group_by = %v", g)
+	}
 	if c.Limits(0).Window.String() != "1m0s" {
 		t.Errorf("window = %v", c.Limits(0).Window)
+	}
+	_, errs = parse(t, base, "TIDEMARK_OUTPUT_INFLUXDB_TOKNE=x")
+	if errs == nil || !strings.Contains(errs.Error(), "environment variable TIDEMARK_OUTPUT_INFLUXDB_TOKNE sets no config key (did you mean TIDEMARK_OUTPUT_INFLUXDB_TOKEN?)") {
+		t.Errorf("want an error for a misspelt variable, got %v", errs)
 	}
 	_, errs = parse(t, base, "TIDEMARK_PIPELINE_3_WINDOW=1m")
 	if errs == nil || !strings.Contains(errs.Error(), "TIDEMARK_PIPELINE_3_WINDOW: no such pipeline block") {

@@ -49,7 +49,8 @@ func Parse(path string, src []byte, environ []string) (*Config, error) {
 	// the known key paths rather than split on "_", since keys contain
 	// underscores themselves (dead_letter_topic).
 	flat := map[string][]string{}
-	collectPaths(reflect.TypeOf(Config{}), nil, flat)
+	lists := map[string]bool{}
+	collectPaths(reflect.TypeOf(Config{}), nil, flat, lists)
 	envp := env.Provider(".", env.Opt{
 		Prefix:      EnvPrefix,
 		EnvironFunc: func() []string { return environ },
@@ -60,7 +61,8 @@ func Parse(path string, src []byte, environ []string) (*Config, error) {
 				// TIDEMARK_INFLUXD) and array-of-table keys, handled below.
 				return "", nil
 			}
-			return strings.Join(p, "."), envValue(val)
+			key := strings.Join(p, ".")
+			return key, envValue(val, lists[key])
 		},
 	})
 	if err := k.Load(envp, nil); err != nil {
@@ -68,6 +70,7 @@ func Parse(path string, src []byte, environ []string) (*Config, error) {
 	}
 	raw := k.Raw()
 	var errs Errors
+	errs = append(errs, unknownEnv(environ, flat)...)
 	errs = append(errs, applyArrayEnv(raw, environ)...)
 	errs = append(errs, unknownKeys(raw, reflect.TypeOf(Config{}), "")...)
 	var dec mapstructure.Metadata
@@ -259,6 +262,36 @@ func joinPath(prefix, k string) string {
 
 var arrayEnvRe = regexp.MustCompile(`^(pipeline|analyzer)_(\d+)_(.+)$`)
 
+// NotConfigEnv are TIDEMARK_* variables that are not config keys: the
+// Makefile's path to influxd and the browser tests' URL.
+var NotConfigEnv = map[string]bool{"TIDEMARK_INFLUXD": true, "TIDEMARK_URL": true}
+
+// unknownEnv reports TIDEMARK_* variables that set no key: a typo in a
+// secret's name must not silently leave the secret unset.
+func unknownEnv(environ []string, flat map[string][]string) Errors {
+	var errs Errors
+	names := make([]string, 0, len(flat))
+	for k := range flat {
+		names = append(names, EnvPrefix+strings.ToUpper(k))
+	}
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, EnvPrefix) || NotConfigEnv[name] {
+			continue
+		}
+		key := strings.ToLower(strings.TrimPrefix(name, EnvPrefix))
+		if _, ok := flat[key]; ok || arrayEnvRe.MatchString(key) {
+			continue
+		}
+		msg := fmt.Sprintf("environment variable %s sets no config key", name)
+		if sg := Suggest(name, names); sg != "" {
+			msg += fmt.Sprintf(" (did you mean %s?)", sg)
+		}
+		errs = append(errs, &Error{Msg: msg})
+	}
+	return errs
+}
+
 // applyArrayEnv overrides keys of [[pipeline]] and [[analyzer]] blocks
 // (TIDEMARK_PIPELINE_0_WINDOW), which koanf's env provider cannot address.
 func applyArrayEnv(raw map[string]any, environ []string) Errors {
@@ -280,14 +313,16 @@ func applyArrayEnv(raw map[string]any, environ []string) Errors {
 			if item == nil {
 				continue
 			}
-			item[m[3]] = envValue(val)
+			item[m[3]] = envValue(val, arrayListKeys[m[1]+"."+m[3]])
 		}
 	}
 	return errs
 }
 
-func envValue(v string) any {
-	if strings.Contains(v, ",") {
+// envValue splits a comma-separated value for list keys only: a comma in
+// a string key (geoip.asn = "a.csv,b.csv") stays part of the string.
+func envValue(v string, list bool) any {
+	if list {
 		parts := strings.Split(v, ",")
 		out := make([]any, len(parts))
 		for i, p := range parts {
@@ -298,7 +333,24 @@ func envValue(v string) any {
 	return v
 }
 
-func collectPaths(t reflect.Type, prefix []string, out map[string][]string) {
+// arrayListKeys are the list-valued keys of [[pipeline]] and [[analyzer]].
+var arrayListKeys = func() map[string]bool {
+	m := map[string]bool{}
+	for _, c := range []struct {
+		name string
+		t    reflect.Type
+	}{{"pipeline", reflect.TypeOf(Pipeline{})}, {"analyzer", reflect.TypeOf(Analyzer{})}} {
+		for i := 0; i < c.t.NumField(); i++ {
+			f := c.t.Field(i)
+			if f.Type.Kind() == reflect.Slice {
+				m[c.name+"."+f.Tag.Get("koanf")] = true
+			}
+		}
+	}
+	return m
+}()
+
+func collectPaths(t reflect.Type, prefix []string, out map[string][]string, lists map[string]bool) {
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		tag := f.Tag.Get("koanf")
@@ -311,13 +363,16 @@ func collectPaths(t reflect.Type, prefix []string, out map[string][]string) {
 		}
 		p := append(append([]string(nil), prefix...), tag)
 		if ft.Kind() == reflect.Struct {
-			collectPaths(ft, p, out)
+			collectPaths(ft, p, out, lists)
 			continue
 		}
 		if ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct {
 			continue
 		}
 		out[strings.Join(p, "_")] = p
+		if ft.Kind() == reflect.Slice {
+			lists[strings.Join(p, ".")] = true
+		}
 	}
 }
 
