@@ -580,8 +580,8 @@ func TestReferenceAlertLimit(t *testing.T) {
 		var ce *runtime.CallError
 		if !errors.As(err, &ce) || ce.Kind != runtime.ErrGuestStatus {
 			t.Errorf("%s: %d alerts, err %v; want the call to fail with a guest status", m.lang, len(c.alerts), err)
-		} else {
-			t.Logf("%s: status %d after %d alerts", m.lang, ce.Status, len(c.alerts))
+		} else if ce.Status != int32(abi.StatusLimitExceeded) {
+			t.Errorf("%s: status %d after %d alerts, want %d (LIMIT_EXCEEDED) as every SDK returns", m.lang, ce.Status, len(c.alerts), abi.StatusLimitExceeded)
 		}
 	}
 }

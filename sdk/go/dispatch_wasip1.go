@@ -2,7 +2,11 @@
 
 package tidemark
 
-import "github.com/tidemark/tidemark/abi"
+import (
+	"errors"
+
+	"github.com/tidemark/tidemark/abi"
+)
 
 // What the wasm exports do, kept apart from the raw imports and exports.
 
@@ -71,6 +75,10 @@ func doAnalyze(n int32) int32 {
 	emitter = Emitter{send: sendAlert, series: input.v.NumSeries(), fields: input.v.NumFields()}
 	if err := registered.Analyze(&input, &emitter); err != nil {
 		hostLog(abi.LogError, "analyze: "+err.Error())
+		if errors.Is(err, ErrTooManyAlerts) {
+			// As the Rust and AssemblyScript SDKs do: the limit, not a bug.
+			return int32(abi.StatusLimitExceeded)
+		}
 		return int32(abi.StatusInternal)
 	}
 	return 0
