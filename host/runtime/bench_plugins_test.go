@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tidemark/tidemark/abi"
+	"github.com/tidemark/tidemark/host/runtime/internal/wasmbin"
 	"github.com/tidemark/tidemark/host/runtime/runtimetest"
 )
 
@@ -58,7 +59,8 @@ func BenchmarkPluginLimitCost(b *testing.B) {
 			}
 			input := pluginInput()
 			ctx := context.Background()
-			modes := []limitMode{limitModes[0], limitModes[1], limitModes[2]}
+			modes := []limitMode{limitModes[0], limitModes[1], limitModes[2],
+				{"interruptLoopsOnly", deadlineInterrupt, wasmbin.Options{LoopCounter: true}}}
 			ins := make([]*Instance, len(modes))
 			for i, lm := range modes {
 				cfg := NewConfig().WithCacheDir(runtimetest.CompilationCacheDir()).WithCallTimeout(10 * time.Second)
