@@ -228,12 +228,14 @@ func (s *demoSummary) print(w io.Writer, r *demoRun, influxURL, dataDir string) 
 		fmt.Fprintf(w, "  (query failed: %v)\n", err)
 	}
 	qa := fmt.Sprintf("SELECT * FROM %q ORDER BY time DESC LIMIT 20", cfg.Alerts.Measurement)
-	fmt.Fprintf(w, "\nThe data stays in %s. To look again later:\n", dataDir)
-	fmt.Fprintf(w, "  bin/influxd -config %s/influxdb.conf &   # then:\n", dataDir)
-	fmt.Fprintf(w, "  curl -sG %s/query --data-urlencode db=%s --data-urlencode 'q=%s'\n", influxURL, db, q)
-	fmt.Fprintf(w, "  curl -sG %s/query --data-urlencode db=%s --data-urlencode 'q=%s'   # the alerts\n", influxURL, db, qa)
-	fmt.Fprintf(w, "  curl -s %s/api/v2/query -H 'Content-Type: application/vnd.flux' -d 'from(bucket:\"%s\") |> range(start:-2h) |> filter(fn:(r) => r._measurement == \"%s\")'\n",
-		influxURL, cfg.Output.InfluxDB.Bucket, p.Spec.Name)
+	fmt.Fprintf(w, "\nQueries (this run's influxd is %s; it stops with the demo):\n", influxURL)
+	fmt.Fprintf(w, "  curl -sG $URL/query --data-urlencode db=%s --data-urlencode 'q=%s'\n", db, q)
+	fmt.Fprintf(w, "  curl -sG $URL/query --data-urlencode db=%s --data-urlencode 'q=%s'   # the alerts\n", db, qa)
+	fmt.Fprintf(w, "  curl -s $URL/api/v2/query -H 'Content-Type: application/vnd.flux' -d 'from(bucket:\"%s\") |> range(start:-1h) |> filter(fn:(r) => r._measurement == \"%s\")'\n",
+		cfg.Output.InfluxDB.Bucket, p.Spec.Name)
+	fmt.Fprintf(w, "The data stays in %s until the next demo. To look again later, start\n", dataDir)
+	fmt.Fprintf(w, "  bin/influxd -config %s/influxdb.conf\n", dataDir)
+	fmt.Fprintf(w, "and set URL=http://127.0.0.1:PORT from its \"Listening on HTTP\" log line.\n")
 }
 
 func influxQuery(base, db, q string) ([][]any, []string, error) {
