@@ -32,7 +32,7 @@ func init() {
 type demoOptions struct {
 	Config  string // config file; input.brokers, output.influxdb.url and plugins.state_dir are replaced
 	Influxd string // influxd binary ("" = influxd.FindBinary)
-	DataDir string // influxd data, analyzer state and the plugin cache go here
+	DataDir string // influxd data and analyzer state go here (emptied at start)
 	Source  string // "gen" (generator → UDP → collector → Kafka) or "sample" (sample lines → Kafka)
 
 	// gen
@@ -42,7 +42,6 @@ type demoOptions struct {
 	Rate     float64       // flow samples per simulated second (gen), lines per second (sample)
 	Sim      time.Duration // simulated length (0 = the last anomaly's end + demoTail)
 	Start    time.Time     // simulated start (zero: the scenario ends about when the demo does)
-	Tick     time.Duration // generator tick (0 = gen's default)
 
 	// sample
 	Sample string // sflowtool lines, fed in a loop with the wall clock as event time
@@ -56,6 +55,10 @@ type demoOptions struct {
 	HTTPReady      func(net.Addr)
 }
 
+// demoGenRate is the generator's flow samples per simulated second: the
+// analyzer thresholds in configs/demo.toml are set for it.
+const demoGenRate = 300
+
 // demoTail is simulated time after the last anomaly: the analyzers see
 // traffic return to normal (and must stay quiet).
 const demoTail = 3 * time.Minute
@@ -65,13 +68,13 @@ func runDemo(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.StringVar(&o.Config, "c", "configs/demo.toml", "config file (input.brokers, output.influxdb.url and plugins.state_dir are replaced)")
 	fs.StringVar(&o.Influxd, "influxd", "", "influxd binary (default: $TIDEMARK_INFLUXD or bin/influxd)")
-	fs.StringVar(&o.DataDir, "data", "var/demo", "directory for influxd's data, analyzer state and the plugin cache (emptied at start)")
+	fs.StringVar(&o.DataDir, "data", "var/demo", "directory for influxd's data and the analyzer state (both emptied at start)")
 	fs.StringVar(&o.Source, "source", "gen", "gen: generated sFlow with anomalies over UDP through the collector; sample: the sample lines in a loop")
 	fs.StringVar(&o.Scenario, "scenario", "configs/samples/demo-scenario.toml", "gen: anomaly scenario")
 	fs.Uint64Var(&o.Seed, "seed", 1, "gen: random seed (same seed, same traffic)")
 	fs.Float64Var(&o.Speed, "speed", 15, "gen: simulated seconds per wall second (0: as fast as possible)")
 	fs.DurationVar(&o.Sim, "sim", 0, "gen: simulated time to generate (default: the scenario's last anomaly + 3m)")
-	rate := fs.Float64("rate", 0, "flow samples per simulated second (gen, default 300) or lines per second (sample, default 2000)")
+	rate := fs.Float64("rate", 0, "flow samples per simulated second (gen, default 300: the analyzer thresholds of configs/demo.toml assume it) or lines per second (sample, default 2000)")
 	fs.StringVar(&o.Sample, "sample", "configs/samples/sflow-sample.txt", "sample: sflowtool lines to feed, in a loop")
 	fs.DurationVar(&o.Duration, "duration", 0, "wall-clock bound: stop feeding after this (0: gen runs its scenario to the end; sample feeds 40s)")
 	fs.BoolVar(&o.Keep, "keep", false, "after the summary, keep serving the console until Ctrl-C")
@@ -82,20 +85,8 @@ func runDemo(ctx context.Context, args []string) error {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	o.Rate = *rate
-	switch o.Source {
-	case "gen":
-		if o.Rate == 0 {
-			o.Rate = 300
-		}
-	case "sample":
-		if o.Rate == 0 {
-			o.Rate = 2000
-		}
-		if o.Duration == 0 {
-			o.Duration = 40 * time.Second
-		}
-	default:
-		return fmt.Errorf("-source %q: want gen or sample", o.Source)
+	if o.Source == "sample" && o.Duration == 0 {
+		o.Duration = 40 * time.Second
 	}
 	_, err := demo(ctx, o)
 	if err != nil && ctx.Err() != nil {
@@ -136,6 +127,9 @@ func demo(ctx context.Context, o demoOptions) (*demoSummary, error) {
 	}
 	say := func(format string, a ...any) { fmt.Fprintf(o.Stderr, "tidemark demo: "+format+"\n", a...) }
 	env := append(os.Environ(), o.Env...)
+	if o.Rate <= 0 {
+		o.Rate = map[string]float64{"gen": demoGenRate, "sample": 2000}[o.Source]
+	}
 
 	// Everything that can be checked is checked before anything starts.
 	cfg0, err := config.Load(o.Config, append(env, "TIDEMARK_INPUT_BROKERS=127.0.0.1:1"))
@@ -265,6 +259,7 @@ func demo(ctx context.Context, o demoOptions) (*demoSummary, error) {
 		case err := <-runErr:
 			return nil, err
 		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
 	}
 
@@ -291,7 +286,7 @@ func demo(ctx context.Context, o demoOptions) (*demoSummary, error) {
 		}
 		simStart = o.Start
 		if simStart.IsZero() {
-			// End the simulated hour about when the demo ends, so the
+			// End the simulated time about when the demo ends, so the
 			// console's "last 15 minutes" show the anomalies.
 			wall := time.Duration(0)
 			if o.Speed > 0 {
@@ -300,7 +295,7 @@ func demo(ctx context.Context, o demoOptions) (*demoSummary, error) {
 			simStart = time.Now().Add(wall - simLen).UTC().Truncate(time.Minute)
 		}
 		gcfg := gen.Config{Seed: o.Seed, Start: simStart, Duration: simLen, Speed: o.Speed, Rate: o.Rate,
-			DiurnalAmplitude: -1, Tick: o.Tick, Scenario: scenario}
+			DiurnalAmplitude: -1, Scenario: scenario}
 		src, err := newGenSource(gcfg, brokers, topic, log)
 		if err != nil {
 			return nil, err

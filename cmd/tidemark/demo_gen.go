@@ -227,15 +227,22 @@ func newGenSource(cfg gen.Config, brokers []string, topic string, log *slog.Logg
 	if err != nil {
 		return nil, fmt.Errorf("collector: %w", err)
 	}
+	closeCollector := func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_ = s.col.Run(ctx) // closes its sockets and client
+	}
 	s.relay, err = kgo.NewClient(kgo.SeedBrokers(brokers...),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{rawTopic(topic): {0: kgo.NewOffset().AtStart()}}),
 		kgo.DefaultProduceTopic(topic), kgo.ProducerLinger(2*time.Millisecond))
 	if err != nil {
+		closeCollector()
 		return nil, fmt.Errorf("relay: %w", err)
 	}
 	udp, err := gen.NewUDPSink(s.col.Addr().String())
 	if err != nil {
 		s.relay.Close()
+		closeCollector()
 		return nil, err
 	}
 	s.sink = &lockstepSink{udp: udp, clock: &s.clock, received: func() uint64 { return uint64(s.tap.value(metricDatagrams)) }}

@@ -51,7 +51,7 @@ func TestDemoCatchesInjectedAnomalies(t *testing.T) {
 	sum, err := demo(ctx, demoOptions{
 		Config: cfgPath, Influxd: bin, DataDir: t.TempDir(), Source: "gen",
 		Scenario: filepath.Join(root, "configs", "samples", "demo-scenario.toml"),
-		Seed:     1, Speed: 0, Rate: 300,
+		Seed:     1, Speed: 0,
 		Env:       env,
 		Stderr:    &stderr,
 		HTTPReady: func(net.Addr) { ready.Store(true) },
@@ -75,7 +75,7 @@ func TestDemoCatchesInjectedAnomalies(t *testing.T) {
 	// instance → the most windows after the anomaly's start its first alert may come.
 	want := map[string]map[string]int{
 		gen.KindDDoS: {"ddos-dst": 1, "dst-zscore": 1},
-		gen.KindRamp: {"dst-zscore": 15, "https-forecast": 36},
+		gen.KindRamp: {"dst-zscore": 18, "https-forecast": 36},
 	}
 	if len(sum.Anomalies) != len(want) {
 		t.Fatalf("%d anomalies injected, want %d (ddos and ramp)", len(sum.Anomalies), len(want))
@@ -98,6 +98,7 @@ func TestDemoCatchesInjectedAnomalies(t *testing.T) {
 			}
 		}
 		for _, c := range an.Caught {
+			t.Logf("%s on %s caught after %d windows: %s", an.Kind, an.Target, c.Delay, alertText(c.Alert))
 			if _, ok := want[an.Kind][c.Alert.Instance]; !ok {
 				t.Errorf("%s: unexpected alert from %s: %s", an.Kind, c.Alert.Instance, alertText(c.Alert))
 			}
