@@ -385,6 +385,8 @@ type Instance struct {
 	done    chan struct{} // closed when loop returns
 	spec    string
 
+	lastSave time.Time
+
 	mu      sync.Mutex
 	emitted []abi.Alert
 	buf     []byte
@@ -456,6 +458,15 @@ func (inst *Instance) analyze(ctx context.Context, w *sink.Window) {
 			a.log.Error("publish alert", "instance", inst.name, "id", al.ID, "err", perr)
 			a.metrics.publishFailed()
 		}
+	}
+	// Conditions are saved as soon as one changes (and every 10 s
+	// otherwise), not only at shutdown: after a crash the replayed windows
+	// must not fire what already fired.
+	if a.opts.StateDir != "" && (len(alerts) > 0 || time.Since(inst.lastSave) > 10*time.Second) {
+		if err := saveSnapshot(a.opts.StateDir, inst.name, inst.store, inst.tracker); err != nil {
+			a.log.Error("save analyzer state", "instance", inst.name, "err", err)
+		}
+		inst.lastSave = time.Now()
 	}
 	if a.opts.OnAnalyzed != nil {
 		a.opts.OnAnalyzed(inst.name, w.Start.UnixNano(), alerts, nil)
