@@ -14,7 +14,6 @@ import (
 	"github.com/tidemark/tidemark/host/config"
 	"github.com/tidemark/tidemark/host/pipeline"
 	"github.com/tidemark/tidemark/host/sink"
-	"github.com/tidemark/tidemark/host/window"
 	"github.com/tidemark/tidemark/internal/testenv"
 )
 
@@ -244,4 +243,3 @@ func consumeAll(t *testing.T, seeds []string, topic string, n int) []*kgo.Record
 	return out
 }
 
-var _ = window.Config{}

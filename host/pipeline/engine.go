@@ -8,7 +8,6 @@ import (
 
 	"github.com/tidemark/tidemark/host/decode"
 	"github.com/tidemark/tidemark/host/record"
-	"github.com/tidemark/tidemark/host/transform"
 	"github.com/tidemark/tidemark/host/window"
 )
 
@@ -273,7 +272,6 @@ func (c *reasonCounter) Total() uint64 {
 	return n
 }
 
-var _ = transform.Env{}
 
 // Index is the pipeline's position in the config.
 func (p *Pipe) Index() int { return p.index }
