@@ -242,4 +242,3 @@ func consumeAll(t *testing.T, seeds []string, topic string, n int) []*kgo.Record
 	}
 	return out
 }
-

@@ -272,6 +272,5 @@ func (c *reasonCounter) Total() uint64 {
 	return n
 }
 
-
 // Index is the pipeline's position in the config.
 func (p *Pipe) Index() int { return p.index }
