@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync"
@@ -132,4 +133,39 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// TestMatchAnomaly pins how alerts are attributed: by target (a tag equal
+// to it, or a prefix holding it) and by time (from the anomaly's first
+// window to demoGrace windows after its end), delay in whole windows.
+func TestMatchAnomaly(t *testing.T) {
+	start := time.Date(2026, 1, 5, 12, 0, 0, 0, time.UTC)
+	in := gen.Injection{
+		Anomaly: gen.Anomaly{Kind: gen.KindDDoS, Target: netip.MustParseAddr("203.0.113.20")},
+		From:    start.Add(95 * time.Second), To: start.Add(155 * time.Second),
+	}
+	alert := func(tags map[string]string, at time.Duration) analyze.Alert {
+		ws := start.Add(at)
+		return analyze.Alert{Series: tags, WindowStart: ws, WindowEnd: ws.Add(10 * time.Second)}
+	}
+	dst := map[string]string{"dst_ip": "203.0.113.20"}
+	for _, c := range []struct {
+		name  string
+		a     analyze.Alert
+		delay int
+		ok    bool
+	}{
+		{"window holding the start", alert(dst, 90*time.Second), 0, true},
+		{"two windows later", alert(dst, 110*time.Second), 2, true},
+		{"window before", alert(dst, 80*time.Second), 0, false},
+		{"last window of the grace", alert(dst, 150*time.Second+demoGrace*10*time.Second), 12, true},
+		{"after the grace", alert(dst, 160*time.Second+demoGrace*10*time.Second), 0, false},
+		{"other server", alert(map[string]string{"dst_ip": "203.0.113.21"}, 100*time.Second), 0, false},
+		{"subnet holding it", alert(map[string]string{"dst_net": "203.0.113.0/24"}, 100*time.Second), 1, true},
+	} {
+		delay, ok := matchAnomaly(c.a, in)
+		if ok != c.ok || (ok && delay != c.delay) {
+			t.Errorf("%s: got (%d, %v), want (%d, %v)", c.name, delay, ok, c.delay, c.ok)
+		}
+	}
 }
