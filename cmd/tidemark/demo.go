@@ -53,6 +53,7 @@ type demoOptions struct {
 	Stdout, Stderr io.Writer // summary, live view
 	TTY            bool      // Stderr is a terminal: redraw the status line, use colour
 	HTTPReady      func(net.Addr)
+	OnAlert        func(analyze.Alert) // each alert as it is published (tests)
 }
 
 // demoGenRate is the generator's flow samples per simulated second: the
@@ -365,6 +366,7 @@ func demo(ctx context.Context, o demoOptions) (*demoSummary, error) {
 		inj = injections()
 	}
 	sum := r.summary(inj, simStart, simLen, interrupted)
+	sum.InfluxURL, sum.Brokers = srv.URL(), brokers
 	sum.print(o.Stdout, r, srv.URL(), influxDir)
 	if o.Keep && !interrupted {
 		say("still serving the console (--keep); Ctrl-C to stop")
@@ -442,6 +444,9 @@ func (r *demoRun) onAnalyzed(instance string, _ int64, alerts []analyze.Alert, e
 	r.mu.Unlock()
 	for _, a := range alerts {
 		r.view.alert(a)
+		if r.o.OnAlert != nil {
+			r.o.OnAlert(a)
+		}
 	}
 }
 

@@ -33,6 +33,9 @@ type demoSummary struct {
 	// FalsePositives are the firing alerts that match no anomaly.
 	FalsePositives []analyze.Alert
 	CallErrors     map[string]int // failed analyzer calls per instance
+	// Where the embedded services listened (they are stopped when demo returns).
+	InfluxURL string
+	Brokers   []string
 }
 
 type demoPipeline struct {

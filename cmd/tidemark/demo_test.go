@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"net/http"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -166,6 +167,52 @@ func TestMatchAnomaly(t *testing.T) {
 		delay, ok := matchAnomaly(c.a, in)
 		if ok != c.ok || (ok && delay != c.delay) {
 			t.Errorf("%s: got (%d, %v), want (%d, %v)", c.name, delay, ok, c.delay, c.ok)
+		}
+	}
+}
+
+// TestDemoInterruptStopsEverything interrupts the demo (as Ctrl-C does)
+// when the first alert fires: it returns a partial summary, and the
+// generator, the influxd child and the embedded Kafka are all stopped.
+func TestDemoInterruptStopsEverything(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin, err := influxd.FindBinary()
+	if err != nil {
+		t.Fatalf("%v (`make test` builds it first; or `make influxd`)", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stderr lockedBuffer
+	var once sync.Once
+	sum, err := demo(ctx, demoOptions{
+		Config: filepath.Join(root, "configs", "demo.toml"), Influxd: bin, DataDir: t.TempDir(), Source: "gen",
+		// Paced, so the generator is still running when the first alert
+		// fires even if the pipeline lags on a busy machine.
+		Scenario: filepath.Join(root, "configs", "samples", "demo-scenario.toml"), Seed: 1, Speed: 20,
+		Env:     []string{"TIDEMARK_PLUGINS_DIR=" + filepath.Join(root, "plugins"), "TIDEMARK_HTTP_LISTEN=127.0.0.1:0"},
+		Stderr:  &stderr,
+		OnAlert: func(analyze.Alert) { once.Do(cancel) },
+	})
+	if err != nil {
+		t.Fatalf("demo: %v\n%s", err, stderr.String())
+	}
+	if !sum.Interrupted || len(sum.Firing) == 0 {
+		t.Fatalf("interrupted %v with %d alerts; want an interrupted run with the alert that interrupted it\n%s", sum.Interrupted, len(sum.Firing), stderr.String())
+	}
+	if end := sum.SimStart.Add(sum.SimLen); !sum.SimReached.Before(end) {
+		t.Errorf("the generator reached %s, the scenario's end %s: it was not stopped", sum.SimReached, end)
+	}
+	if resp, err := http.Get(sum.InfluxURL + "/ping"); err == nil {
+		resp.Body.Close()
+		t.Errorf("influxd still answers on %s after the demo returned", sum.InfluxURL)
+	}
+	for _, b := range sum.Brokers {
+		if c, err := net.DialTimeout("tcp", b, time.Second); err == nil {
+			c.Close()
+			t.Errorf("embedded Kafka still listens on %s after the demo returned", b)
 		}
 	}
 }
