@@ -170,6 +170,20 @@ func (t *counterTap) MustRegister(cs ...prometheus.Collector) {
 
 func (t *counterTap) Unregister(c prometheus.Collector) bool { return t.reg.Unregister(c) }
 
+// missing lists the names asked for that were never registered.
+func (t *counterTap) missing() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []string
+	for n, m := range t.want {
+		if m == nil {
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 // value reads a kept counter or gauge (0 when it was never registered).
 func (t *counterTap) value(name string) float64 {
 	t.mu.Lock()
@@ -204,7 +218,6 @@ type genSource struct {
 	tap     *counterTap
 	col     *collect.Collector
 	relay   *kgo.Client
-	topic   string
 	relayed atomic.Int64 // records re-produced with simulated time
 	dropped atomic.Int64 // records the relay could not place or produce
 	sink    *lockstepSink
@@ -218,7 +231,7 @@ func newGenSource(cfg gen.Config, brokers []string, topic string, log *slog.Logg
 	if err != nil {
 		return nil, err
 	}
-	s := &genSource{g: g, topic: topic, done: make(chan struct{}),
+	s := &genSource{g: g, done: make(chan struct{}),
 		tap: newCounterTap(metricDatagrams, metricProduced, metricBuffered)}
 	s.col, err = collect.New(collect.Config{
 		Listen: "127.0.0.1:0", Brokers: brokers, Topic: rawTopic(topic), Compression: "none",
@@ -231,6 +244,10 @@ func newGenSource(cfg gen.Config, brokers []string, topic string, log *slog.Logg
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		_ = s.col.Run(ctx) // closes its sockets and client
+	}
+	if missing := s.tap.missing(); len(missing) > 0 {
+		closeCollector()
+		return nil, fmt.Errorf("collector: the demo follows its progress through %v, which it no longer registers", missing)
 	}
 	s.relay, err = kgo.NewClient(kgo.SeedBrokers(brokers...),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{rawTopic(topic): {0: kgo.NewOffset().AtStart()}}),
