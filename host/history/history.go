@@ -12,7 +12,6 @@ import (
 	"time"
 
 	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
-	"github.com/influxdata/influxdb-client-go/v2/api"
 )
 
 // Request says which part of the written windows to read.
@@ -39,13 +38,14 @@ type Reader interface {
 
 // Influx reads history with one Flux query per call.
 type Influx struct {
-	query  api.QueryAPI
+	client influxdb2.Client
+	org    string
 	bucket string
 }
 
 // NewInflux reads from bucket ("db/rp" on 1.8) through client's Flux query API.
 func NewInflux(client influxdb2.Client, bucket, org string) *Influx {
-	return &Influx{query: client.QueryAPI(org), bucket: bucket}
+	return &Influx{client: client, org: org, bucket: bucket}
 }
 
 var _ Reader = (*Influx)(nil)
@@ -65,7 +65,9 @@ func (h *Influx) Query(ctx context.Context, r Request) ([]Frame, error) {
 		return nil, nil
 	}
 	flux := buildFlux(h.bucket, r)
-	res, err := h.query.Query(ctx, flux)
+	// A QueryAPI per call: the client's builds its URL lazily without a
+	// lock, and analyzer instances query concurrently.
+	res, err := h.client.QueryAPI(h.org).Query(ctx, flux)
 	if err != nil {
 		return nil, fmt.Errorf("history: query %s [%s, %s): %w", r.Measurement, r.Start.UTC().Format(time.RFC3339), r.Stop.UTC().Format(time.RFC3339), err)
 	}

@@ -55,9 +55,10 @@ func (s *Service) startAnalyzers(ctx context.Context) error {
 		client := s.influxClient
 		hist = s.history
 		pubs = append(pubs, analyze.NewInflux(client, ix.Org, ix.Bucket, cfg.Alerts.Measurement))
-		q := client.QueryAPI(ix.Org)
 		raw = func(ctx context.Context, flux string) (string, error) {
-			return q.QueryRaw(ctx, flux, influxdb2.DefaultDialect())
+			// One QueryAPI per call: instances query concurrently and the
+			// client's QueryAPI is not safe for that.
+			return client.QueryAPI(ix.Org).QueryRaw(ctx, flux, influxdb2.DefaultDialect())
 		}
 	}
 	if cfg.Alerts.Topic != "" {
