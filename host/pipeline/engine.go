@@ -5,6 +5,7 @@ package pipeline
 import (
 	"bytes"
 	"sync/atomic"
+	"time"
 
 	"github.com/tidemark/tidemark/host/decode"
 	"github.com/tidemark/tidemark/host/record"
@@ -38,10 +39,22 @@ type Engine struct {
 	base     *record.Row
 	typeSlot int
 	pipes    []*Pipe
-	// maxEvent is the largest event time seen, over all records: the
-	// watermark of every pipeline derives from it, so a record filtered
-	// out by one pipeline still moves that pipeline's time forward.
+	// maxEvent is the largest event time seen, over all records.
 	maxEvent int64
+	// clocks hold each input partition's largest event time. The
+	// watermark of every pipeline is the smallest of them (over partitions
+	// that have had records and are not idle) minus the lateness: a
+	// partition read ahead of another (catching up after a restart, an
+	// uneven fetch) does not make the other's records late. A partition
+	// counts from its first record: holding every window for partitions
+	// that may never carry data would make lateness depend on wall time.
+	// A record filtered out by one pipeline still moves that pipeline's
+	// time forward.
+	clocks    map[topicPartition]*partClock
+	lastClock *partClock
+	lastTP    topicPartition
+	basis     int64 // min over active clocks
+	now       int64 // wall time of the current poll, for idleness
 	// DeadLetter receives unusable records; nil drops them (they are
 	// still counted).
 	DeadLetter func(DeadLetter)
@@ -70,12 +83,15 @@ type Pipe struct {
 
 // NewEngine builds the hot path for a plan.
 func NewEngine(plan *Plan) (*Engine, error) {
-	e := &Engine{dec: plan.Decoder, base: record.NewRow(plan.Decoder.Schema()), typeSlot: -1, Offsets: NewOffsets(), maxEvent: minTime}
+	e := &Engine{dec: plan.Decoder, base: record.NewRow(plan.Decoder.Schema()), typeSlot: -1, Offsets: NewOffsets(),
+		maxEvent: minTime, basis: minTime, clocks: map[topicPartition]*partClock{}}
 	if slot, kind, ok := plan.Decoder.Schema().Lookup("type"); ok && kind == record.String {
 		e.typeSlot = slot
 	}
 	for i, spec := range plan.Pipes {
-		win, err := window.NewTumbling(spec.Window)
+		wc := spec.Window
+		wc.ExternalWatermark = true
+		win, err := window.NewTumbling(wc)
 		if err != nil {
 			return nil, err
 		}
@@ -102,27 +118,128 @@ func (e *Engine) MaxEvent() int64 { return e.maxEvent }
 
 const minTime = -1 << 63
 
-// SetMaxEvent restores the event-time high-water mark on restart (from
-// commit metadata), so records that were late before a crash are late
-// again when replayed.
-func (e *Engine) SetMaxEvent(t int64) {
-	if t > e.maxEvent {
-		e.advance(t)
+// partClock is one input partition's event-time progress.
+type partClock struct {
+	max      int64 // largest event time read from it
+	lastWall int64 // wall time of its last record (or of its assignment)
+	idle     bool  // left out of the watermark until it has records again
+}
+
+// Revoke forgets a partition (it went to another consumer).
+func (e *Engine) Revoke(topic string, partition int32) {
+	delete(e.clocks, topicPartition{topic, partition})
+	e.lastClock = nil
+	e.recompute()
+}
+
+// Restore sets a partition's clock from commit metadata on restart: the
+// largest event time read from it before the committed offset, so records
+// that were late before a crash are late again when replayed.
+func (e *Engine) Restore(topic string, partition int32, max, now int64) {
+	k := topicPartition{topic, partition}
+	c := e.clocks[k]
+	if c == nil {
+		c = &partClock{max: minTime}
+		e.clocks[k] = c
+	}
+	if max > c.max {
+		c.max = max
+	}
+	c.lastWall, c.idle = now, false
+	if max > e.maxEvent {
+		e.maxEvent = max
+	}
+	e.lastClock = nil
+	e.recompute()
+}
+
+// Tick marks partitions without records for longer than idle (wall
+// time) as idle, so that a quiet partition does not hold every window
+// open. now is also the wall time recorded for the records that follow.
+func (e *Engine) Tick(now int64, idle time.Duration) {
+	e.now = now
+	changed := false
+	for _, c := range e.clocks {
+		if !c.idle && now-c.lastWall >= int64(idle) {
+			c.idle, changed = true, true
+		}
+	}
+	if changed {
+		e.recompute()
 	}
 }
 
-func (e *Engine) advance(t int64) {
-	e.maxEvent = t
+// recompute sets the watermark basis to the smallest clock of the active
+// partitions and moves every pipeline's watermark up to it.
+func (e *Engine) recompute() {
+	basis := int64(minTime)
+	first := true
+	for _, c := range e.clocks {
+		if c.idle {
+			continue
+		}
+		if first || c.max < basis {
+			basis, first = c.max, false
+		}
+	}
+	if first {
+		// Every partition is idle: the newest time seen is the basis.
+		basis = e.maxEvent
+	}
+	e.basis = basis
+	if basis == minTime {
+		return
+	}
 	for _, p := range e.pipes {
-		p.Win.AdvanceTo(t - int64(p.Spec.Window.Lateness))
+		p.Win.AdvanceTo(basis - int64(p.Spec.Window.Lateness))
+	}
+}
+
+func (e *Engine) clock(src *Source) *partClock {
+	if e.lastClock != nil && e.lastTP.Partition == src.Partition && e.lastTP.Topic == src.Topic {
+		return e.lastClock
+	}
+	k := topicPartition{src.Topic, src.Partition}
+	c := e.clocks[k]
+	if c == nil {
+		c = &partClock{max: minTime, lastWall: e.now}
+		e.clocks[k] = c
+	}
+	e.lastClock, e.lastTP = c, k
+	return c
+}
+
+// observe folds one record's event time into its partition's clock.
+func (e *Engine) observe(c *partClock, t int64) {
+	if t > e.maxEvent {
+		e.maxEvent = t
+	}
+	c.lastWall = e.now
+	if c.idle {
+		c.idle = false
+		if t > c.max {
+			c.max = t
+		}
+		e.recompute()
+		return
+	}
+	if t <= c.max {
+		return
+	}
+	wasMin := c.max <= e.basis
+	c.max = t
+	if wasMin {
+		// Only the slowest partition moving can move the watermark.
+		e.recompute()
 	}
 }
 
 // Process handles one Kafka message: one record per line.
 func (e *Engine) Process(msg []byte, src Source) {
-	// The high-water mark before this message is what a replay starting
-	// here must restore.
-	before := e.maxEvent
+	// The partition's high-water mark before this message is what a replay
+	// starting here must restore.
+	c := e.clock(&src)
+	before := c.max
 	for len(msg) > 0 {
 		line := msg
 		if i := bytes.IndexByte(msg, '\n'); i >= 0 {
@@ -136,12 +253,12 @@ func (e *Engine) Process(msg []byte, src Source) {
 		if len(line) == 0 {
 			continue
 		}
-		e.processLine(line, src, before)
+		e.processLine(line, src, c, before)
 	}
-	e.Offsets.Done(src.Topic, src.Partition, src.Offset, e.maxEvent)
+	e.Offsets.Done(src.Topic, src.Partition, src.Offset, c.max)
 }
 
-func (e *Engine) processLine(line []byte, src Source, before int64) {
+func (e *Engine) processLine(line []byte, src Source, c *partClock, before int64) {
 	e.Lines.Add(1)
 	row := e.base
 	row.Reset()
@@ -153,9 +270,7 @@ func (e *Engine) processLine(line []byte, src Source, before int64) {
 	if !e.dec.HasTime() {
 		row.Time = src.Timestamp
 	}
-	if row.Time > e.maxEvent {
-		e.advance(row.Time)
-	}
+	e.observe(c, row.Time)
 	for _, p := range e.pipes {
 		if p.wantType != nil && !bytes.Equal(row.Str[e.typeSlot], p.wantType) {
 			continue

@@ -49,11 +49,12 @@ type Options struct {
 
 // Runner consumes the input topics and drives the engine.
 type Runner struct {
-	opts   Options
-	engine *Engine
-	log    *slog.Logger
-	client *kgo.Client
-	idle   []time.Duration
+	opts    Options
+	engine  *Engine
+	log     *slog.Logger
+	client  *kgo.Client
+	idle    []time.Duration
+	minIdle time.Duration
 
 	lastCommit map[string]map[int32]Commit
 	dlMu       sync.Mutex
@@ -85,6 +86,9 @@ func NewRunner(opts Options) (*Runner, error) {
 	r := &Runner{opts: opts, engine: e, log: opts.Logger}
 	for i := range opts.Plan.Pipes {
 		r.idle = append(r.idle, opts.Config.Limits(i).Idle)
+		if r.minIdle == 0 || r.idle[i] < r.minIdle {
+			r.minIdle = r.idle[i]
+		}
 	}
 	e.DeadLetter = r.deadLetter
 	return r, nil
@@ -183,6 +187,9 @@ func (r *Runner) Run(ctx context.Context) error {
 		pctx, cancel := context.WithTimeout(ctx, r.opts.PollWait)
 		fetches := cl.PollRecords(pctx, maxPoll)
 		cancel()
+		// Partitions quiet for the shortest idle timeout stop holding the
+		// watermark back.
+		r.engine.Tick(time.Now().UnixNano(), r.minIdle)
 		if ctx.Err() != nil {
 			cl.AllowRebalance()
 			return r.stop()
@@ -389,6 +396,9 @@ func (r *Runner) onRevoked(ctx context.Context, cl *kgo.Client, revoked map[stri
 	}
 	for t, ps := range revoked {
 		r.engine.Offsets.Forget(t, ps)
+		for _, p := range ps {
+			r.engine.Revoke(t, p)
+		}
 	}
 }
 
@@ -402,18 +412,19 @@ func (r *Runner) restoreWatermark(ctx context.Context) error {
 		r.log.Debug("fetch committed offsets", "err", err)
 		return nil
 	}
-	restored := int64(minTime)
+	now := time.Now().UnixNano()
+	n := 0
 	resp.Each(func(o kadm.OffsetResponse) {
 		if o.Err != nil || o.Metadata == "" {
 			return
 		}
-		if v, err := strconv.ParseInt(o.Metadata, 10, 64); err == nil && (restored == minTime || v < restored) {
-			restored = v
+		if v, err := strconv.ParseInt(o.Metadata, 10, 64); err == nil {
+			r.engine.Restore(o.Topic, o.Partition, v, now)
+			n++
 		}
 	})
-	if restored != minTime {
-		r.engine.SetMaxEvent(restored)
-		r.log.Info("restored event-time high-water mark", "at", time.Unix(0, restored).UTC())
+	if n > 0 {
+		r.log.Info("restored event-time high-water marks", "partitions", n, "max", time.Unix(0, r.engine.MaxEvent()).UTC())
 	}
 	return nil
 }

@@ -90,6 +90,10 @@ type Config struct {
 	// DistinctExact is the largest exact distinct set kept per key and
 	// aggregate before it turns into a HyperLogLog sketch (default 1000).
 	DistinctExact int
+	// ExternalWatermark leaves the watermark to AdvanceTo alone: Add no
+	// longer raises it from the rows' times. The pipeline uses it to hold
+	// the watermark at the slowest input partition.
+	ExternalWatermark bool
 }
 
 // OverflowTag is the tag value of the key that takes rows past MaxKeys.
@@ -149,9 +153,10 @@ type Tumbling struct {
 	size, lateness int64
 	lay            *layout
 
-	wm   int64     // watermark
-	wins []*window // open windows, oldest first
-	last *window   // window of the previous row, usually the next one's too
+	wm       int64     // watermark
+	external bool      // only AdvanceTo moves wm
+	wins     []*window // open windows, oldest first
+	last     *window   // window of the previous row, usually the next one's too
 
 	buf        []byte // group key being built, reused
 	overflowed uint64
@@ -179,6 +184,7 @@ func NewTumbling(cfg Config) (*Tumbling, error) {
 		lateness: int64(cfg.Lateness),
 		lay:      lay,
 		wm:       math.MinInt64,
+		external: cfg.ExternalWatermark,
 		buf:      make([]byte, 0, 64),
 	}, nil
 }
@@ -232,7 +238,7 @@ func (t *Tumbling) Add(row *record.Row) (start int64, late bool) {
 		return w.start, true
 	}
 	if ts >= math.MinInt64+t.lateness {
-		if m := ts - t.lateness; m > t.wm {
+		if m := ts - t.lateness; m > t.wm && !t.external {
 			t.wm = m
 		}
 	}
