@@ -20,7 +20,7 @@ $(INFLUXD):
 	GOBIN=$(BIN) GOFLAGS=-buildvcs=false $(GO) install github.com/influxdata/influxdb/cmd/influxd@v1.8.10
 
 run: build influxd plugins
-	$(TIDEMARK) demo -c configs/demo.toml --influxd $(INFLUXD)
+	$(TIDEMARK) demo -c configs/demo.toml --influxd $(INFLUXD) $(ARGS)
 
 # Built-in analyzers: each plugins/<name>/ (with a manifest.json) becomes
 # plugins/<name>.wasm, a wasip1 reactor with its manifest appended as the
