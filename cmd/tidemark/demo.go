@@ -340,9 +340,10 @@ func demo(ctx context.Context, o demoOptions) (*demoSummary, error) {
 	}
 	defer endView()
 
-	interrupted := false
+	interrupted, fed := false, false
 	select {
 	case <-feedDone:
+		fed = true // feedErr is set before feedDone closes
 	case err := <-runErr:
 		return nil, err
 	case <-ctx.Done():
@@ -350,7 +351,7 @@ func demo(ctx context.Context, o demoOptions) (*demoSummary, error) {
 	if ctx.Err() != nil {
 		interrupted = true
 	}
-	if feedErr != nil && !interrupted {
+	if fed && feedErr != nil && !interrupted {
 		return nil, fmt.Errorf("feed: %w", feedErr)
 	}
 	if !interrupted {

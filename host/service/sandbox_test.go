@@ -43,7 +43,7 @@ bucket = %q
 [plugins]
 dir = %q
 state_dir = %q
-call_timeout = "200ms"
+call_timeout = "1s"   # generous: under -race a guest needs longer to reach its memory cap
 memory_limit = "64MiB"
 watch = false
 
