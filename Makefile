@@ -6,7 +6,7 @@ INFLUXD := $(BIN)/influxd
 TIDEMARK := $(BIN)/tidemark
 export TIDEMARK_INFLUXD := $(INFLUXD)
 
-.PHONY: geoip setup test-console all build run test test-go fuzz-short check-configs vet influxd plugins clean bench
+.PHONY: race geoip setup test-console all build run test test-go fuzz-short check-configs vet influxd plugins clean bench
 
 all: build
 
@@ -65,6 +65,10 @@ test-go:
 
 fuzz-short:
 	FUZZTIME=$(FUZZTIME) ./scripts/fuzz-short.sh
+
+# The race detector over the concurrent parts (about 5 minutes).
+race: influxd plugins
+	$(GO) test -race -count=1 -timeout 20m ./host/... ./registry/... ./cmd/...
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./host/...
