@@ -12,9 +12,9 @@ import (
 type Collector struct {
 	r *Runner
 
-	lines, records, deadLettered, dlFails, rejected, commits *prometheus.Desc
-	malformed, pipeRecords, pipeErrors, windows, points      *prometheus.Desc
-	openWindows, overflow, lag, ready, transformMiss         *prometheus.Desc
+	lines, records, deadLettered, dlFails, rejected, commits, retries *prometheus.Desc
+	malformed, pipeRecords, pipeErrors, windows, points               *prometheus.Desc
+	openWindows, overflow, lag, ready, transformMiss                  *prometheus.Desc
 }
 
 // NewCollector returns a collector for r.
@@ -31,6 +31,7 @@ func NewCollector(r *Runner) *Collector {
 		dlFails:       d("dead_letter_failures_total", "Dead-letter produce failures (offsets are then not committed)."),
 		rejected:      d("sink_rejected_lines_total", "Line-protocol lines InfluxDB rejected as bad data (dead-lettered)."),
 		commits:       d("kafka_commits_total", "Offset commits."),
+		retries:       d("sink_retries_total", "Sink writes retried (InfluxDB down, 429, 5xx, or a setup error such as a revoked token)."),
 		pipeRecords:   d("pipeline_records_total", "Records per pipeline by outcome (aggregated, filtered, late, error).", "pipeline", "outcome"),
 		pipeErrors:    d("pipeline_errors_total", "Per-record transform errors by reason.", "pipeline", "reason"),
 		windows:       d("pipeline_windows_written_total", "Windows acknowledged by every sink.", "pipeline"),
@@ -45,7 +46,7 @@ func NewCollector(r *Runner) *Collector {
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.lines, c.records, c.malformed, c.deadLettered, c.dlFails, c.rejected, c.commits,
+	for _, d := range []*prometheus.Desc{c.lines, c.records, c.malformed, c.deadLettered, c.dlFails, c.rejected, c.commits, c.retries,
 		c.pipeRecords, c.pipeErrors, c.windows, c.points, c.openWindows, c.overflow, c.transformMiss, c.lag, c.ready} {
 		ch <- d
 	}
@@ -70,6 +71,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.dlFails, r.DeadLetterFails.Load())
 	counter(c.rejected, r.SinkRejected.Load())
 	counter(c.commits, r.Commits.Load())
+	counter(c.retries, r.SinkRetries.Load())
 	for _, p := range e.pipes {
 		n := p.Spec.Name
 		counter(c.pipeRecords, p.Aggregated.Load(), n, "aggregated")

@@ -149,6 +149,11 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Service, error
 			URL: ix.URL, Token: ix.Token, Org: ix.Org, Bucket: ix.Bucket,
 			Retention: cfg.Retention(), BatchSize: ix.BatchSize, Timeout: cfg.InfluxTimeout(),
 			Logger: s.log,
+			OnRetry: func(error) {
+				if s.Runner != nil {
+					s.Runner.SinkRetries.Add(1)
+				}
+			},
 		})
 		if err != nil {
 			s.Close()
