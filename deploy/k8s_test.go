@@ -192,11 +192,11 @@ func TestK8sTidemarkDeployment(t *testing.T) {
 	cfg := loadDockerConfig(t, nil)
 	port := listenPort(t, cfg)
 	dep := findObject(t, listed, "Deployment", "tidemark")
-	if dep.Spec.Replicas == nil || *dep.Spec.Replicas < 1 {
-		t.Error("Deployment tidemark has no replicas")
+	if dep.Spec.Replicas == nil || *dep.Spec.Replicas != 1 {
+		t.Error("Deployment tidemark must run exactly one replica per consumer group")
 	}
-	if !strings.Contains(string(readFile(t, filepath.Join("k8s", dep.file))), "scale up to the number of input partitions") {
-		t.Error("the Deployment does not say how far to scale")
+	if !strings.Contains(string(readFile(t, filepath.Join("k8s", dep.file))), "Keep exactly one replica per consumer group") {
+		t.Error("the Deployment does not say why it runs one replica")
 	}
 	tpl := dep.Spec.Template
 	if tpl == nil || len(tpl.Spec.Containers) != 1 {
