@@ -3,13 +3,12 @@ package runtime
 import (
 	"context"
 	"encoding/binary"
+	"github.com/tidemark/tidemark/internal/cpuclock"
 	"math"
 	goruntime "runtime"
 	"slices"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/tidemark/tidemark/host/runtime/internal/wasmbin"
 	"github.com/tidemark/tidemark/host/runtime/runtimetest"
@@ -57,12 +56,13 @@ func benchInstance(b *testing.B, wasm []byte, lm limitMode) *Instance {
 	return in
 }
 
+// threadCPU is the calling thread's CPU time (the goroutine is locked to it).
 func threadCPU() time.Duration {
-	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
-		panic(err)
+	d, ok := cpuclock.Thread()
+	if !ok {
+		panic("no thread CPU clock on this platform")
 	}
-	return time.Duration(ts.Nano())
+	return d
 }
 
 // BenchmarkCallLimitCost compares the per-call deadline mechanisms on a

@@ -2,6 +2,7 @@ package transform
 
 import (
 	"fmt"
+	"github.com/tidemark/tidemark/internal/cpuclock"
 	"runtime"
 	"testing"
 	"time"
@@ -20,7 +21,7 @@ type recordRate struct {
 
 func startRate(b *testing.B) *recordRate {
 	runtime.LockOSThread()
-	start, ok := threadCPU()
+	start, ok := cpuclock.Thread()
 	return &recordRate{b: b, start: start, cpu: ok}
 }
 
@@ -28,7 +29,7 @@ func (r *recordRate) stop(n int) {
 	defer runtime.UnlockOSThread()
 	sec := r.b.Elapsed().Seconds()
 	if r.cpu {
-		if end, ok := threadCPU(); ok {
+		if end, ok := cpuclock.Thread(); ok {
 			sec = (end - r.start).Seconds()
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/tidemark/tidemark/internal/cpuclock"
 	"log/slog"
 	"math"
 	"os"
@@ -27,7 +28,6 @@ import (
 	goruntime "runtime"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -449,7 +449,7 @@ func BenchmarkReference(b *testing.B) {
 				// the cost without the waiting a shared machine adds.
 				goruntime.LockOSThread()
 				defer goruntime.UnlockOSThread()
-				cpu0, cpuOK := threadCPU()
+				cpu0, cpuOK := cpuclock.Thread()
 				for b.Loop() {
 					if err := in.inst.Analyze(ctx, input); err != nil {
 						b.Fatal(err)
@@ -457,7 +457,7 @@ func BenchmarkReference(b *testing.B) {
 					in.host.take()
 				}
 				b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/call")
-				if cpu1, ok := threadCPU(); ok && cpuOK {
+				if cpu1, ok := cpuclock.Thread(); ok && cpuOK {
 					b.ReportMetric(float64((cpu1-cpu0).Microseconds())/float64(b.N), "cpu-µs/call")
 				}
 			})
@@ -535,15 +535,4 @@ func TestProbeFailures(t *testing.T) {
 	if !found {
 		t.Fatalf("no panic message in the guest log %q (call error %v)", in.host.logs, err)
 	}
-}
-
-// threadCPU is the calling thread's user+system CPU time (Linux
-// RUSAGE_THREAD); ok is false where that is not available.
-func threadCPU() (time.Duration, bool) {
-	const rusageThread = 1
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(rusageThread, &ru); err != nil {
-		return 0, false
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), true
 }
