@@ -718,8 +718,8 @@ func (h *hostFuncs) EmitAlert(raw []byte) error {
 	return nil
 }
 
-// MaxAlertsPerCall bounds what one analyze call may emit.
-const MaxAlertsPerCall = 10000
+// MaxAlertsPerCall bounds what one analyze call may emit (ABI.md limits).
+const MaxAlertsPerCall = abi.MaxAlertsPerCall
 
 func (h *hostFuncs) Log(level int, msg string) {
 	lvl := slog.LevelInfo

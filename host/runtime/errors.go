@@ -3,6 +3,8 @@ package runtime
 import (
 	"errors"
 	"fmt"
+
+	"github.com/tidemark/tidemark/abi"
 )
 
 // Errors of a guest call, matched with errors.Is on the *CallError returned.
@@ -23,16 +25,17 @@ var (
 	ErrMissingExport = errors.New("missing required export")
 )
 
-// Status codes shared by host functions and guest exports (abi/ABI.md).
+// Status codes shared by host functions and guest exports: the abi
+// package's, as the i32 values wazero passes.
 const (
-	StatusOK              int32 = 0
-	StatusInvalidArgument int32 = -1
-	StatusOutOfBounds     int32 = -2
-	StatusNotFound        int32 = -3
-	StatusPermission      int32 = -4
-	StatusLimitExceeded   int32 = -5
-	StatusUnavailable     int32 = -6
-	StatusInternal        int32 = -7
+	StatusOK              = int32(abi.StatusOK)
+	StatusInvalidArgument = int32(abi.StatusInvalidArgument)
+	StatusOutOfBounds     = int32(abi.StatusOutOfBounds)
+	StatusNotFound        = int32(abi.StatusNotFound)
+	StatusPermission      = int32(abi.StatusPermissionDenied)
+	StatusLimitExceeded   = int32(abi.StatusLimitExceeded)
+	StatusUnavailable     = int32(abi.StatusUnavailable)
+	StatusInternal        = int32(abi.StatusInternal)
 )
 
 // CallError describes a failed guest call.
@@ -65,24 +68,4 @@ func (e *CallError) Is(target error) bool { return target == e.Kind }
 func (e *CallError) Unwrap() error { return e.Err }
 
 // StatusText names a status code.
-func StatusText(s int32) string {
-	switch s {
-	case StatusOK:
-		return "OK"
-	case StatusInvalidArgument:
-		return "INVALID_ARGUMENT"
-	case StatusOutOfBounds:
-		return "OUT_OF_BOUNDS"
-	case StatusNotFound:
-		return "NOT_FOUND"
-	case StatusPermission:
-		return "PERMISSION_DENIED"
-	case StatusLimitExceeded:
-		return "LIMIT_EXCEEDED"
-	case StatusUnavailable:
-		return "UNAVAILABLE"
-	case StatusInternal:
-		return "INTERNAL"
-	}
-	return "UNKNOWN"
-}
+func StatusText(s int32) string { return abi.Status(s).String() }
