@@ -87,31 +87,40 @@ func BenchmarkCallLimitCost(b *testing.B) {
 		})
 	}
 	b.Run("interleaved", func(b *testing.B) {
-		goruntime.LockOSThread()
-		defer goruntime.UnlockOSThread()
 		ins := make([]*Instance, len(limitModes))
-		spent := make([][]time.Duration, len(limitModes))
 		for i, lm := range limitModes {
 			ins[i] = benchInstance(b, wasm, lm)
 		}
-		for n := 0; b.Loop(); n++ {
-			for k := range ins {
-				i := (n + k) % len(ins) // rotate the order: no mode always follows another
-				t0 := threadCPU()
-				if err := ins[i].Analyze(ctx, input); err != nil {
-					b.Fatal(err)
-				}
-				spent[i] = append(spent[i], threadCPU()-t0)
-			}
-		}
-		med := make([]float64, len(limitModes))
-		for i, lm := range limitModes {
-			slices.Sort(spent[i])
-			med[i] = float64(spent[i][len(spent[i])/2].Nanoseconds()) / 1e3
-			b.ReportMetric(med[i], lm.name+"-cpu-µs/call")
-			if i > 0 {
-				b.ReportMetric(med[i]/med[0], lm.name+"/unlimited")
-			}
-		}
+		interleave(b, limitModes, ins, input)
 	})
+}
+
+// interleave calls each instance (one per mode, modes[0] unlimited) on
+// input in rotating order, timing each call in the calling thread's CPU
+// time so other users of a shared machine do not count, and reports the
+// median per mode and its ratio to the unlimited one.
+func interleave(b *testing.B, modes []limitMode, ins []*Instance, input []byte) {
+	ctx := context.Background()
+	goruntime.LockOSThread()
+	defer goruntime.UnlockOSThread()
+	spent := make([][]time.Duration, len(modes))
+	for n := 0; b.Loop(); n++ {
+		for k := range ins {
+			i := (n + k) % len(ins) // rotate the order: no mode always follows another
+			t0 := threadCPU()
+			if err := ins[i].Analyze(ctx, input); err != nil {
+				b.Fatal(err)
+			}
+			spent[i] = append(spent[i], threadCPU()-t0)
+		}
+	}
+	med := make([]float64, len(modes))
+	for i, lm := range modes {
+		slices.Sort(spent[i])
+		med[i] = float64(spent[i][len(spent[i])/2].Nanoseconds()) / 1e3
+		b.ReportMetric(med[i], lm.name+"-cpu-µs/call")
+		if i > 0 {
+			b.ReportMetric(med[i]/med[0], lm.name+"/unlimited")
+		}
+	}
 }

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	goruntime "runtime"
-	"slices"
 	"testing"
 	"time"
 
@@ -78,28 +76,7 @@ func BenchmarkPluginLimitCost(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			goruntime.LockOSThread()
-			defer goruntime.UnlockOSThread()
-			spent := make([][]time.Duration, len(modes))
-			for n := 0; b.Loop(); n++ {
-				for k := range ins {
-					i := (n + k) % len(ins)
-					t0 := threadCPU()
-					if err := ins[i].Analyze(ctx, input); err != nil {
-						b.Fatal(err)
-					}
-					spent[i] = append(spent[i], threadCPU()-t0)
-				}
-			}
-			med := make([]float64, len(modes))
-			for i, lm := range modes {
-				slices.Sort(spent[i])
-				med[i] = float64(spent[i][len(spent[i])/2].Nanoseconds()) / 1e3
-				b.ReportMetric(med[i], lm.name+"-cpu-µs/call")
-				if i > 0 {
-					b.ReportMetric(med[i]/med[0], lm.name+"/unlimited")
-				}
-			}
+			interleave(b, modes, ins, input)
 		})
 	}
 }
